@@ -1,0 +1,53 @@
+# sitroom: `make run` (demo city) and `make test` (everything) on a fresh Debian machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+LISTEN ?= 127.0.0.1:9750
+# Debian packages the tests start for real (Prometheus, Alertmanager, Mosquitto, ffmpeg, an
+# RTSP server through GStreamer's Python bindings).
+APT_PACKAGES := prometheus prometheus-alertmanager mosquitto ffmpeg \
+	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
+	gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav \
+	gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi python3-gst-1.0
+PYTEST_ARGS ?=
+
+.PHONY: run test venv deps lint unit bench stack clean dashboards
+
+$(BIN)/sitroom: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $@
+
+venv: $(BIN)/sitroom
+
+# Install missing Debian packages (needs root or sudo). In CI a failure here fails the run:
+# tests that need a real service never skip silently.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+run: venv
+	$(BIN)/sitroom run --config-dir conf.d --listen $(LISTEN)
+
+lint: venv
+	$(BIN)/ruff check daemon plugins tests bench grafana
+
+test: deps venv lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: deps venv
+	$(BIN)/python -m bench
+
+stack: deps venv
+	$(BIN)/python -m sitroom_stack
+
+clean:
+	rm -rf $(VENV) .state build *.egg-info

@@ -1,0 +1,337 @@
+"""Loading `conf.d/*.yaml` into validated models, with errors an operator can act on.
+
+Every error names the file, the source (name and kind) and the field, because at 3 a.m. the
+person reading it has a config directory of dozens of files and no debugger.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+
+from sitroom.secrets import RedactionRegistry
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+SOURCE_NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
+
+
+def parse_duration(value: Any) -> float:
+    """Accept `15`, `2.5`, `"500ms"`, `"30s"`, `"5m"`, `"1h"` as seconds (Prometheus style)."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 30s, 5m or 1h")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (match := _DURATION.match(value)):
+        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    else:
+        raise ValueError(f"expected a duration such as 30s, 5m or 1h, got {value!r}")
+    if seconds < 0:
+        raise ValueError("duration must not be negative")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+def resolve_path(value: str, info: ValidationInfo | None) -> Path:
+    """Relative paths in a config file are relative to its config directory (like Prometheus),
+    so `sitroom run --config-dir /etc/sitroom` works from any working directory."""
+    path = Path(value).expanduser()
+    base = (info.context or {}).get("base_dir") if info is not None else None
+    if not path.is_absolute() and base is not None:
+        path = Path(base) / path
+    return path
+
+
+def _to_config_path(value: Any, info: ValidationInfo) -> Path:
+    if not isinstance(value, str | Path):
+        raise ValueError("expected a file path")
+    return resolve_path(str(value), info)
+
+
+ConfigPath = Annotated[Path, BeforeValidator(_to_config_path)]
+
+
+def _expand_env(value: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise ValueError(f"environment variable {name} is not set")
+        return os.environ[name]
+
+    return _ENV_REF.sub(replace, value)
+
+
+class ConfigModel(BaseModel):
+    """Base for every config model, core and plugin alike.
+
+    Unknown keys are errors (a typo must not silently disable a threshold). Every `SecretStr`
+    field `x` may instead be given as `x_file: /path` (read and stripped) or as a string with
+    `${ENV}` references, so that examples never hold a secret inline.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_secrets(cls, data: Any, info: ValidationInfo) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        data = dict(data)
+        for name, field_info in cls.model_fields.items():
+            if not _is_secret(field_info.annotation):
+                continue
+            file_key = f"{name}_file"
+            if file_key in data:
+                if data.get(name) is not None:
+                    raise ValueError(f"give either {name} or {file_key}, not both")
+                path = resolve_path(str(data.pop(file_key)), info)
+                try:
+                    data[name] = path.read_text(encoding="utf-8").strip()
+                except OSError as exc:
+                    raise ValueError(f"{file_key}: cannot read {path}: {exc.strerror}") from None
+            elif isinstance(data.get(name), str):
+                data[name] = _expand_env(data[name])
+        return data
+
+    @classmethod
+    def secret_fields(cls) -> list[str]:
+        return [n for n, f in cls.model_fields.items() if _is_secret(f.annotation)]
+
+
+def _is_secret(annotation: Any) -> bool:
+    if annotation is SecretStr:
+        return True
+    return SecretStr in getattr(annotation, "__args__", ())
+
+
+class SourceConfig(ConfigModel):
+    """Fields every source has. Plugin config models subclass this and add their own."""
+
+    kind: str
+    name: str = Field(pattern=SOURCE_NAME_PATTERN)
+    interval: Duration = Field(default=15.0, gt=0, description="Time between polls.")
+    timeout: Duration = Field(default=10.0, gt=0, description="Bound on one poll.")
+    stale_after: Duration = Field(
+        default=300.0, gt=0, description="Push sources: drop series not refreshed this long."
+    )
+    enabled: bool = True
+
+
+class AuthConfig(ConfigModel):
+    """Bearer token for state-changing and image endpoints (give `token_file`)."""
+
+    token: SecretStr | None = None
+    generate_if_missing: bool = Field(
+        default=False,
+        description="Create token_file with a random token when absent (demo setups).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _generate_token_file(cls, data: Any, info: ValidationInfo) -> Any:
+        if isinstance(data, Mapping) and data.get("generate_if_missing") and data.get("token_file"):
+            path = resolve_path(str(data["token_file"]), info)
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(secrets.token_urlsafe(32) + "\n")
+        return data
+
+
+class LimitsConfig(ConfigModel):
+    max_series_per_source: int = Field(default=10_000, ge=1)
+    blocking_workers: int = Field(default=4, ge=1, le=256)
+    shutdown_timeout: Duration = 10.0
+    max_backoff: Duration = Field(default=300.0, gt=0)
+
+
+class DaemonConfig(ConfigModel):
+    listen: str = ":9750"
+    state_dir: str = Field(
+        default="state",
+        description="Where sources keep small state files (relative to the config dir).",
+    )
+    log_level: str = Field(default="info", pattern="^(debug|info|warning|error)$")
+    auth: AuthConfig = AuthConfig()
+    limits: LimitsConfig = LimitsConfig()
+    city: str = "Semarang"
+
+
+@dataclass
+class RawSource:
+    """A source entry as read from YAML, before its kind's model validates it."""
+
+    file: Path
+    index: int
+    data: dict[str, Any]
+
+    @property
+    def where(self) -> str:
+        name = self.data.get("name", "?")
+        kind = self.data.get("kind", "?")
+        return f"{self.file}: sources[{self.index}] (name={name}, kind={kind})"
+
+
+@dataclass
+class ConfigIssue:
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+class ConfigError(Exception):
+    """Raised with every issue found, not just the first, so one run fixes them all."""
+
+    def __init__(self, issues: list[ConfigIssue]) -> None:
+        self.issues = issues
+        super().__init__("\n".join(str(i) for i in issues))
+
+
+@dataclass
+class RawConfig:
+    directory: Path
+    daemon: DaemonConfig
+    daemon_file: Path | None
+    sources: list[RawSource] = field(default_factory=list)
+    simulators: dict[str, Any] = field(default_factory=dict)
+    issues: list[ConfigIssue] = field(default_factory=list)
+
+
+_TOP_LEVEL_KEYS = {"daemon", "sources", "simulators"}
+
+
+def format_validation_error(exc: ValidationError) -> list[str]:
+    """One line per field error: `field 'a.b': message` (no input echo: it may be a secret)."""
+    lines = []
+    for err in exc.errors(include_input=False, include_url=False):
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        lines.append(f"field '{loc}': {err['msg']}")
+    return lines
+
+
+def read_config_dir(directory: Path) -> RawConfig:
+    """Parse every `*.yaml` file in `directory` (sorted, not recursive).
+
+    File-level and daemon-level problems are collected into `issues`; per-source validation
+    happens later, once the plugin manager knows each kind's model.
+    """
+    directory = Path(directory)
+    issues: list[ConfigIssue] = []
+    daemon_data: dict[str, Any] | None = None
+    daemon_file: Path | None = None
+    sources: list[RawSource] = []
+    simulators: dict[str, Any] = {}
+    if not directory.is_dir():
+        raise ConfigError([ConfigIssue(str(directory), "config directory does not exist")])
+    files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+    for path in files:
+        try:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            pos = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
+            problem = getattr(exc, "problem", None) or "invalid YAML"
+            issues.append(ConfigIssue(f"{path}{pos}", f"YAML error: {problem}"))
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            issues.append(ConfigIssue(str(path), f"cannot read: {exc}"))
+            continue
+        if doc is None:
+            continue
+        if not isinstance(doc, dict):
+            issues.append(ConfigIssue(str(path), "top level must be a mapping"))
+            continue
+        for key in sorted(set(doc) - _TOP_LEVEL_KEYS):
+            issues.append(
+                ConfigIssue(
+                    str(path),
+                    f"unknown top-level key {key!r} (expected daemon, sources, simulators)",
+                )
+            )
+        if "daemon" in doc:
+            if daemon_file is not None:
+                issues.append(
+                    ConfigIssue(str(path), f"second daemon section (first in {daemon_file})")
+                )
+            elif not isinstance(doc["daemon"], dict):
+                issues.append(ConfigIssue(str(path), "daemon must be a mapping"))
+            else:
+                daemon_data, daemon_file = doc["daemon"], path
+        if "simulators" in doc:
+            sims = doc["simulators"]
+            if not isinstance(sims, dict):
+                issues.append(ConfigIssue(str(path), "simulators must be a mapping"))
+            else:
+                for sim_name, sim_cfg in sims.items():
+                    if sim_name in simulators:
+                        issues.append(ConfigIssue(str(path), f"simulator {sim_name!r} twice"))
+                    simulators[sim_name] = sim_cfg if sim_cfg is not None else {}
+        raw_sources = doc.get("sources", []) or []
+        if not isinstance(raw_sources, list):
+            issues.append(ConfigIssue(str(path), "sources must be a list"))
+            continue
+        for index, entry in enumerate(raw_sources):
+            if not isinstance(entry, dict):
+                issues.append(ConfigIssue(f"{path}: sources[{index}]", "must be a mapping"))
+                continue
+            sources.append(RawSource(path, index, entry))
+    daemon = DaemonConfig()
+    if daemon_data is not None:
+        try:
+            daemon = DaemonConfig.model_validate(daemon_data, context={"base_dir": directory})
+        except ValidationError as exc:
+            issues.extend(
+                ConfigIssue(f"{daemon_file}: daemon", line) for line in format_validation_error(exc)
+            )
+    seen: dict[str, RawSource] = {}
+    for src in sources:
+        name = src.data.get("name")
+        if isinstance(name, str):
+            if name in seen:
+                issues.append(
+                    ConfigIssue(src.where, f"duplicate source name (also {seen[name].where})")
+                )
+            else:
+                seen[name] = src
+    return RawConfig(directory, daemon, daemon_file, sources, simulators, issues)
+
+
+def register_secrets(model: BaseModel, registry: RedactionRegistry) -> None:
+    """Walk a validated model and teach the redactor every secret value it holds."""
+    for name in type(model).model_fields:
+        value = getattr(model, name, None)
+        if isinstance(value, SecretStr):
+            registry.add(value.get_secret_value())
+        elif isinstance(value, BaseModel):
+            register_secrets(value, registry)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                if isinstance(item, BaseModel):
+                    register_secrets(item, registry)
+        elif isinstance(value, dict):
+            for item in value.values():
+                if isinstance(item, BaseModel):
+                    register_secrets(item, registry)

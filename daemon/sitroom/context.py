@@ -1,0 +1,111 @@
+"""What the core hands a running source: its metric writer, logger and a few capabilities.
+
+A source reaches the rest of the daemon only through this object, which is what keeps
+plugins from touching the registry, the loop's lifetime or each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import aiohttp
+import structlog
+
+from sitroom.metrics.store import MetricWriter
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+@dataclass
+class SourceStatus:
+    """The health the supervisor tracks for one source (also shown by /api/v1/sources)."""
+
+    state: str = "starting"  # starting | ok | failing | stopped
+    last_success: float | None = None  # wall-clock seconds
+    last_error: str | None = None
+    last_error_reason: str | None = None
+    last_error_at: float | None = None
+    consecutive_failures: int = 0
+    successes: int = 0
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class SourceContext:
+    """Per-source handle: `metrics`, `log`, `mark_success()`, `run_blocking()`, `http()`."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        kind: str,
+        metrics: MetricWriter,
+        executor: Executor | None = None,
+        http_factory: Callable[[], aiohttp.ClientSession] | None = None,
+        state_dir: Path | None = None,
+        publish: Callable[[str, list[dict[str, Any]]], Awaitable[None]] | None = None,
+        on_success: Callable[[], None] | None = None,
+    ) -> None:
+        self.name = name
+        self.kind = kind
+        self.metrics = metrics
+        self.log = structlog.get_logger("sitroom.source").bind(kind=kind, source=name)
+        self.status = SourceStatus()
+        self._executor = executor
+        self._http_factory = http_factory
+        self._state_dir = state_dir
+        self._publish = publish
+        self._on_success = on_success
+
+    def mark_success(self) -> None:
+        """Streaming sources call this when data arrives: up=1, backoff reset, recovery logged.
+
+        Polling sources need not call it; a `collect()` that returns is a success.
+        """
+        self.status.last_success = time.time()
+        if self._on_success is not None:
+            self._on_success()
+
+    def set_detail(self, key: str, value: Any) -> None:
+        """Expose a small, non-secret fact in /api/v1/sources (e.g. resolution, codec)."""
+        self.status.details[key] = value
+
+    async def run_blocking(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run CPU-bound or blocking work (decoding, OpenCV) in the daemon's bounded pool.
+
+        The pool is shared and bounded, so a thousand cameras queue rather than spawn a
+        thousand threads; the event loop keeps serving scrapes meanwhile.
+        """
+        loop = asyncio.get_running_loop()
+        if kwargs:
+            return await loop.run_in_executor(self._executor, lambda: func(*args, **kwargs))
+        return await loop.run_in_executor(self._executor, func, *args)
+
+    def http(self) -> aiohttp.ClientSession:
+        """The daemon's shared client session (connection pooling, sane default limits)."""
+        if self._http_factory is None:
+            raise RuntimeError("no HTTP client available in this context")
+        return self._http_factory()
+
+    def state_path(self, filename: str) -> Path:
+        """A file under the daemon's state directory reserved for this source."""
+        base = self._state_dir or Path(".sitroom-state")
+        directory = base / self.kind
+        directory.mkdir(parents=True, exist_ok=True)
+        return directory / f"{self.name}.{filename}"
+
+    async def publish_sources(self, configs: list[dict[str, Any]]) -> None:
+        """Replace the set of child sources this source manages (e.g. approved cameras).
+
+        The core validates each config with its kind's model, applies sharding and starts,
+        restarts or stops children as needed, without a daemon restart.
+        """
+        if self._publish is None:
+            raise RuntimeError("this context cannot publish sources")
+        await self._publish(self.name, configs)

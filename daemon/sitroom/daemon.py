@@ -1,0 +1,436 @@
+"""The daemon: config, sources, simulators and the web server under one lifetime.
+
+Reload semantics follow Prometheus: a new config that has any error is refused as a whole
+and the running one stays. At first start there is no running config to keep, so a broken
+source is skipped and reported (log, `sitroom_config_invalid_sources`, `/api/v1/sources`)
+while every valid source runs: a city room must not go dark over one bad camera entry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import platform
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import structlog
+from aiohttp import web
+
+from sitroom import __version__
+from sitroom import selfmetrics as sm
+from sitroom.config import ConfigError, ConfigIssue, DaemonConfig, register_secrets
+from sitroom.context import SourceContext
+from sitroom.kinds import Source
+from sitroom.metrics.store import MetricStore, MetricWriter
+from sitroom.plugins import PluginSet, load_plugins
+from sitroom.secrets import redactor
+from sitroom.sharding import in_shard
+from sitroom.sources import LoadedConfig, ValidatedSource, load_config, validate_source
+from sitroom.supervisor import SourceRunner
+
+log = structlog.get_logger("sitroom.daemon")
+HOUSEKEEPING_INTERVAL = 1.0
+
+
+class DaemonAPI:
+    """The narrow face of the daemon that plugin hooks and routes see."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        self._daemon = daemon
+
+    def source(self, name: str, kind: str | None = None) -> Source | None:
+        runner = self._daemon.runners.get(name)
+        if runner is None or (kind is not None and runner.kind.name != kind):
+            return None
+        return runner.source
+
+    def sources(self, kind: str | None = None) -> list[Source]:
+        return [
+            r.source for r in self._daemon.runners.values() if kind is None or r.kind.name == kind
+        ]
+
+    @property
+    def config_dir(self) -> Path:
+        return self._daemon.config_dir
+
+    @property
+    def state_dir(self) -> Path:
+        return self._daemon.state_dir
+
+
+class Daemon:
+    def __init__(
+        self,
+        config_dir: Path,
+        listen: str | None = None,
+        shard: tuple[int, int] | None = None,
+        plugins: PluginSet | None = None,
+    ) -> None:
+        self.config_dir = Path(config_dir)
+        self.listen_override = listen
+        self.shard = shard
+        self.plugins = plugins or load_plugins()
+        self.store = MetricStore()
+        self.core: MetricWriter = self.store.writer("__sitroom__", sm.ALL)
+        self.runners: dict[str, SourceRunner] = {}
+        self.published: dict[str, dict[str, ValidatedSource]] = {}
+        self.config: LoadedConfig | None = None
+        self.daemon_config = DaemonConfig()
+        self.api = DaemonAPI(self)
+        self.ready = False
+        self.stopping = asyncio.Event()
+        self._executor: ThreadPoolExecutor | None = None
+        self._http: aiohttp.ClientSession | None = None
+        self._simulators: dict[str, asyncio.Task[None]] = {}
+        self._background: list[asyncio.Task[None]] = []
+        self._reload_lock = asyncio.Lock()
+        self._web_runner: web.AppRunner | None = None
+        self.bound_addresses: list[tuple[str, int]] = []
+        self.last_render_seconds = 0.0
+
+    @property
+    def state_dir(self) -> Path:
+        path = Path(self.daemon_config.state_dir)
+        return path if path.is_absolute() else self.config_dir / path
+
+    @property
+    def token(self) -> str | None:
+        token = self.daemon_config.auth.token
+        return token.get_secret_value() if token is not None else None
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load config, then start simulators, the web server and sources, in that order."""
+        self.core.info(
+            sm.BUILD_INFO.name, version=__version__, python_version=platform.python_version()
+        )
+        for plugin, _version in self.plugins.loaded.items():
+            self.core.set(sm.PLUGIN_LOADED.name, 1, plugin=plugin)
+        for failure in self.plugins.failures:
+            self.core.set(sm.PLUGIN_LOADED.name, 0, plugin=failure.plugin)
+        if self.shard is not None:
+            self.core.info(sm.SHARD_INFO.name, shard=self.shard[0], shards=self.shard[1])
+        config = load_config(self.config_dir, self.plugins)
+        if config.fatal:
+            self.core.set(sm.CONFIG_RELOAD_OK.name, 0)
+            raise ConfigError(config.fatal)
+        for issue in config.source_issues:
+            log.error("source_config_invalid", where=issue.where, error=issue.message)
+        self._apply_daemon_config(config)
+        self._executor = ThreadPoolExecutor(
+            max_workers=self.daemon_config.limits.blocking_workers,
+            thread_name_prefix="sitroom-blocking",
+        )
+        await self._start_simulators(config)
+        await self._call_plugin_hook("sitroom_startup")
+        from sitroom.web import start_web
+
+        self._web_runner = await start_web(self, self.listen_override or self.daemon_config.listen)
+        await self._reconcile(config)
+        self.config = config
+        self._mark_reload(True)
+        self.core.set(sm.CONFIG_INVALID_SOURCES.name, len(config.source_issues))
+        self._background.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
+        self.ready = True
+        log.info(
+            "daemon_started",
+            sources=len(self.runners),
+            listen=self.bound_addresses,
+            invalid_sources=len(config.source_issues),
+        )
+
+    async def stop(self) -> None:
+        """Drain: stop sources within the shutdown deadline, then everything else."""
+        deadline = self.daemon_config.limits.shutdown_timeout
+        self.ready = False
+        log.info("daemon_stopping", deadline_seconds=deadline)
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(
+            *(r.stop(deadline) for r in self.runners.values()), return_exceptions=True
+        )
+        self.runners.clear()
+        await self._call_plugin_hook("sitroom_shutdown")
+        for task in self._simulators.values():
+            task.cancel()
+        if self._simulators:
+            await asyncio.wait(self._simulators.values(), timeout=deadline)
+        if self._web_runner is not None:
+            await self._web_runner.cleanup()
+        if self._http is not None:
+            await self._http.close()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+        log.info("daemon_stopped")
+
+    async def reload(self) -> tuple[bool, list[str]]:
+        """Re-read the config dir; apply it only if it is entirely valid."""
+        async with self._reload_lock:
+            try:
+                config = await asyncio.to_thread(load_config, self.config_dir, self.plugins)
+            except Exception as exc:
+                config = None
+                problems = [f"{self.config_dir}: {exc}"]
+            else:
+                problems = [str(issue) for issue in config.issues]
+            if config is None or problems:
+                self._mark_reload(False)
+                log.error("reload_rejected", problems=problems)
+                return False, problems
+            self._apply_daemon_config(config)
+            await self._reconcile(config)
+            self.config = config
+            self.core.set(sm.CONFIG_INVALID_SOURCES.name, 0)
+            self._mark_reload(True)
+            log.info("reload_applied", sources=len(self.runners))
+            return True, []
+
+    # -- sources --------------------------------------------------------------------------
+
+    def _apply_daemon_config(self, config: LoadedConfig) -> None:
+        self.daemon_config = config.daemon
+        register_secrets(config.daemon, redactor)
+        for validated in config.sources.values():
+            register_secrets(validated.config, redactor)
+
+    def _desired(self, config: LoadedConfig) -> dict[str, ValidatedSource]:
+        desired = {n: s for n, s in config.sources.items() if in_shard(n, self.shard)}
+        for parent, children in self.published.items():
+            if parent not in config.sources:
+                continue  # the publishing source is gone, and so are its children
+            for name, child in children.items():
+                if name not in config.sources and in_shard(name, self.shard):
+                    desired[name] = child
+        return desired
+
+    async def _reconcile(self, config: LoadedConfig) -> None:
+        desired = self._desired(config)
+        doomed = [
+            name
+            for name, runner in self.runners.items()
+            if name not in desired
+            or desired[name].kind is not runner.kind
+            or desired[name].config != runner.config
+        ]
+        if doomed:
+            await self._stop_sources(doomed)
+        for name, validated in desired.items():
+            if name not in self.runners:
+                self._start_source(validated)
+
+    async def _stop_sources(self, names: list[str]) -> None:
+        deadline = self.daemon_config.limits.shutdown_timeout
+        runners = [self.runners.pop(name) for name in names]
+        await asyncio.gather(*(r.stop(deadline) for r in runners), return_exceptions=True)
+        for runner in runners:
+            self.store.remove_owner(runner.name)
+            for spec in sm.PER_SOURCE:
+                self.core.remove_matching(spec.name, source=runner.name)
+            log.info("source_stopped", source=runner.name, kind=runner.kind.name)
+
+    def _start_source(self, validated: ValidatedSource) -> None:
+        name, kind = validated.name, validated.kind
+        labels = {"kind": kind.name, "source": name}
+        warned = False
+
+        def on_drop(metric: str) -> None:
+            nonlocal warned
+            self.core.inc(sm.SOURCE_DROPPED.name, **labels)
+            if not warned:
+                warned = True
+                log.warning(
+                    "series_limit_reached",
+                    metric=metric,
+                    limit=self.daemon_config.limits.max_series_per_source,
+                    **labels,
+                )
+
+        writer = self.store.writer(
+            name, kind.metrics, (name,), self.daemon_config.limits.max_series_per_source, on_drop
+        )
+        self.core.inc(sm.SOURCE_DROPPED.name, 0, **labels)
+        self.core.inc(sm.SOURCE_RESTARTS.name, 0, **labels)
+        ctx = SourceContext(
+            name=name,
+            kind=kind.name,
+            metrics=writer,
+            executor=self._executor,
+            http_factory=self.http_session,
+            state_dir=self.state_dir,
+            publish=self._publish_children,
+        )
+        try:
+            runner = SourceRunner(
+                kind,
+                validated.config,
+                ctx,
+                self.core,
+                max_backoff=self.daemon_config.limits.max_backoff,
+                plugin=self.plugins.kind_plugin.get(kind.name, ""),
+            )
+            runner.start()
+        except Exception as exc:  # a factory bug in one plugin must not stop the rest
+            log.error(
+                "source_start_failed",
+                source=name,
+                kind=kind.name,
+                error=redactor.redact(str(exc)),
+                exc_info=exc,
+            )
+            self.store.remove_owner(name)
+            self.core.set(sm.SOURCE_UP.name, 0, **labels)
+            self.core.inc(sm.SOURCE_ERRORS.name, reason="internal", **labels)
+            return
+        self.runners[name] = runner
+
+    async def _publish_children(self, parent: str, configs: list[dict[str, Any]]) -> None:
+        """Accept sources a source manages (registry cameras); invalid ones are logged."""
+        children: dict[str, ValidatedSource] = {}
+        static = self.config.sources if self.config else {}
+        for data in configs:
+            where = f"source {parent}: published {data.get('name', '?')}"
+            validated, problems = validate_source(data, where, self.plugins, self.config_dir)
+            if validated is None:
+                for issue in problems:
+                    log.error("published_source_invalid", parent=parent, error=str(issue))
+                continue
+            if validated.name in static or validated.name in children:
+                log.error("published_source_name_taken", parent=parent, name=validated.name)
+                continue
+            register_secrets(validated.config, redactor)
+            children[validated.name] = ValidatedSource(
+                validated.kind, validated.config, where, parent=parent
+            )
+        self.published[parent] = children
+        if self.config is not None:
+            async with self._reload_lock:
+                await self._reconcile(self.config)
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def http_session(self) -> aiohttp.ClientSession:
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=30, connect=10),
+                headers={"User-Agent": f"sitroom/{__version__}"},
+            )
+        return self._http
+
+    def _mark_reload(self, ok: bool) -> None:
+        self.core.set(sm.CONFIG_RELOAD_OK.name, 1 if ok else 0)
+        if ok:
+            self.core.set(sm.CONFIG_RELOAD_TS.name, time.time())
+
+    def refresh_gauges(self) -> None:
+        """Cheap per-scrape bookkeeping: series counts per source."""
+        for name, runner in self.runners.items():
+            self.core.set(
+                sm.SOURCE_SERIES.name,
+                runner.ctx.metrics.series_count,
+                kind=runner.kind.name,
+                source=name,
+            )
+
+    async def _housekeeping(self) -> None:
+        """Measure event-loop lag and expire silent push series, once a second."""
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(HOUSEKEEPING_INTERVAL)
+            lag = max(0.0, loop.time() - before - HOUSEKEEPING_INTERVAL)
+            self.core.set(sm.LOOP_LAG.name, lag)
+            for runner in list(self.runners.values()):
+                if runner.kind.push:
+                    runner.ctx.metrics.expire(float(runner.config.stale_after))
+
+    async def _start_simulators(self, config: LoadedConfig) -> None:
+        for name, sim_config in config.simulators.items():
+            spec = self.plugins.simulators[name]
+            task = asyncio.create_task(
+                self._run_simulator(name, spec.run, sim_config), name=f"simulator:{name}"
+            )
+            self._simulators[name] = task
+        if self._simulators:
+            await asyncio.sleep(0.2)  # let servers bind before sources dial them
+
+    @staticmethod
+    async def _run_simulator(name: str, run: Any, sim_config: Any) -> None:
+        log.info("simulator_starting", simulator=name)
+        try:
+            await run(sim_config)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.error("simulator_failed", simulator=name, error=str(exc), exc_info=exc)
+
+    async def _call_plugin_hook(self, hook_name: str) -> None:
+        for plugin_name, plugin in self.plugins.manager.list_name_plugin():
+            impl = getattr(plugin, hook_name, None)
+            if impl is None:
+                continue
+            try:
+                result = impl(daemon=self.api)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception as exc:
+                log.error(
+                    "plugin_hook_failed",
+                    plugin=plugin_name,
+                    hook=hook_name,
+                    error=str(exc),
+                    exc_info=exc,
+                )
+
+
+def config_issues_text(issues: list[ConfigIssue]) -> str:
+    return "\n".join(str(issue) for issue in issues)
+
+
+async def run_daemon(config_dir: Path, listen: str | None, shard: tuple[int, int] | None) -> int:
+    """Run until SIGTERM/SIGINT; SIGHUP reloads. Returns the process exit code."""
+    import signal
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    reload_requested: list[asyncio.Task[Any]] = []
+    daemon_ref: list[Daemon] = []
+
+    def on_hup() -> None:
+        if daemon_ref and daemon_ref[0].ready:
+            reload_requested.append(asyncio.create_task(daemon_ref[0].reload()))
+
+    # signal handlers first thing: a SIGTERM during a slow start must still drain cleanly
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, on_hup)
+    daemon = Daemon(config_dir, listen=listen, shard=shard)
+    daemon_ref.append(daemon)
+    start = asyncio.create_task(daemon.start())
+    stop_wait = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait({start, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+    if start in done:
+        try:
+            start.result()
+        except ConfigError as exc:
+            log.error("config_invalid", problems=[str(i) for i in exc.issues])
+            stop_wait.cancel()
+            await daemon.stop()
+            return 2
+        except OSError as exc:
+            log.error("startup_failed", error=str(exc))
+            stop_wait.cancel()
+            await daemon.stop()
+            return 1
+        await stop_wait
+    else:
+        start.cancel()
+        with contextlib.suppress(BaseException):
+            await start
+    await daemon.stop()
+    return 0

@@ -1,0 +1,69 @@
+"""The hooks a sitroom plugin can implement.
+
+A plugin is a module registered under the `sitroom.plugins` entry-point group that defines
+functions decorated with `sitroom.hookimpl` and named after the specs below. Built-in plugins
+load exactly like third-party ones. Every hook is optional; most plugins implement only
+`sitroom_source_kinds`. See docs/plugins.md for a walk-through.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from sitroom.daemon import DaemonAPI
+    from sitroom.kinds import Route, SimulatorSpec, SourceKind
+
+hookspec = pluggy.HookspecMarker("sitroom")
+hookimpl = pluggy.HookimplMarker("sitroom")
+
+
+@hookspec
+def sitroom_source_kinds() -> list[SourceKind]:
+    """Return the source kinds this plugin provides.
+
+    Each kind names its config model, the metrics it may emit and a factory for its source
+    objects. Kind names are global: two plugins claiming one name is a load error.
+    """
+
+
+@hookspec
+def sitroom_simulators() -> list[SimulatorSpec]:
+    """Return loopback simulators of this plugin's devices.
+
+    The daemon runs those named in a config's `simulators:` section (the demo city), and
+    `sitroom simulate NAME` runs one on its own for tests and development.
+    """
+
+
+@hookspec
+def sitroom_routes(daemon: DaemonAPI) -> list[Route]:
+    """Return HTTP routes served under `/api/v1/` (ingest endpoints, snapshots, APIs).
+
+    `daemon` finds live sources by name (`daemon.source(name, kind=...)`), so an ingest
+    route can hand a payload to the source it names. Routes require the bearer token unless
+    they set `auth=False`.
+    """
+
+
+@hookspec
+def sitroom_startup(daemon: DaemonAPI) -> Awaitable[None] | None:
+    """Run once after config load, before sources start (open a database, warm a cache)."""
+
+
+@hookspec
+def sitroom_shutdown(daemon: DaemonAPI) -> Awaitable[None] | None:
+    """Run once during shutdown, after sources have stopped."""
+
+
+@hookspec
+def sitroom_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add subcommands to the `sitroom` CLI (e.g. `sitroom cameras list`).
+
+    Set `func=` with `set_defaults`; it receives the parsed arguments and returns an exit
+    code.
+    """

@@ -1,0 +1,216 @@
+"""The public vocabulary a plugin speaks: metric declarations, source kinds, routes, simulators.
+
+A plugin returns these objects from its hooks; the core does everything else (task lifetime,
+Prometheus exposition, HTTP serving). Keeping them plain frozen dataclasses means a plugin can
+be read top to bottom without knowing the core's internals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from sitroom.context import SourceContext
+
+MetricType = Literal["gauge", "counter", "info", "histogram"]
+
+_METRIC_NAME = re.compile(r"^sitroom_[a-z][a-z0-9_]*$")
+_LABEL_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+_RESERVED_LABELS = frozenset({"source", "kind", "le", "quantile", "job", "instance"})
+DEFAULT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A metric family a source kind may emit.
+
+    `name` is the exposed sample name: counters end in `_total`, info metrics in `_info`, as
+    promtool expects. The core adds the `source` label itself, so `labels` lists only the
+    entity labels (`camera`, `pump`, `sensor`, ...). Declaring metrics up front lets the core
+    reject typos at write time, generate docs and dashboards, and bound cardinality.
+    """
+
+    name: str
+    type: MetricType
+    help: str
+    labels: tuple[str, ...] = ()
+    unit: str = ""
+    buckets: tuple[float, ...] = DEFAULT_BUCKETS
+    builtin: bool = False
+    """Core self-metrics only: they carry `kind`/`source` themselves instead of by the core."""
+    keep_when_stale: bool = False
+    """Push sources expire silent gauges; set this on gauges that must outlive silence
+    (a sensor's last-seen timestamp). Counters and info series never expire."""
+
+    def __post_init__(self) -> None:
+        if not _METRIC_NAME.match(self.name):
+            raise ValueError(f"metric {self.name!r}: names must match {_METRIC_NAME.pattern}")
+        if self.type == "counter" and not self.name.endswith("_total"):
+            raise ValueError(f"counter {self.name!r} must end in _total")
+        if self.type != "counter" and self.name.endswith("_total"):
+            raise ValueError(f"{self.type} {self.name!r} must not end in _total")
+        if self.type == "info" and not self.name.endswith("_info"):
+            raise ValueError(f"info metric {self.name!r} must end in _info")
+        if not self.help.strip():
+            raise ValueError(f"metric {self.name!r} needs help text")
+        if self.unit and self.type != "info" and self.unit not in self.family_name:
+            raise ValueError(f"metric {self.name!r} must contain its unit {self.unit!r}")
+        for label in self.labels:
+            reserved = label in _RESERVED_LABELS and not (
+                self.builtin and label in ("kind", "source")
+            )
+            if not _LABEL_NAME.match(label) or reserved:
+                raise ValueError(f"metric {self.name!r}: invalid or reserved label {label!r}")
+        if len(set(self.labels)) != len(self.labels):
+            raise ValueError(f"metric {self.name!r}: duplicate label names")
+        if self.type == "histogram" and list(self.buckets) != sorted(set(self.buckets)):
+            raise ValueError(f"histogram {self.name!r}: buckets must be increasing")
+
+    @property
+    def owner_labels(self) -> tuple[str, ...]:
+        """Labels the core prepends: `source` for plugin metrics, none for builtin ones."""
+        return () if self.builtin else ("source",)
+
+    @property
+    def label_names(self) -> tuple[str, ...]:
+        return self.owner_labels + self.labels
+
+    @property
+    def family_name(self) -> str:
+        """The OpenMetrics family name (without the `_total`/`_info` sample suffix)."""
+        if self.type == "counter":
+            return self.name[: -len("_total")]
+        if self.type == "info":
+            return self.name[: -len("_info")]
+        return self.name
+
+
+class Source:
+    """Base of every running source. Subclass `PollingSource` or `StreamingSource`.
+
+    The constructor must not do I/O: the core may build a source only to compare it, and
+    construction happens on the event loop. Open connections in `collect()`/`run()`.
+    """
+
+    def __init__(self, config: Any, ctx: SourceContext) -> None:
+        self.config = config
+        self.ctx = ctx
+        self.metrics = ctx.metrics
+        self.log = ctx.log
+
+    async def close(self) -> None:
+        """Release connections. Called once when the source stops (reload, shutdown)."""
+
+
+class PollingSource(Source):
+    """A source the core calls every `interval`, each call bounded by `timeout`."""
+
+    mode: ClassVar[str] = "poll"
+
+    async def collect(self) -> None:
+        """Read the device once and write values through `self.metrics`.
+
+        Raise `SourceError(reason, ...)` on failure: the core marks the source down, counts
+        the error by reason, and retries with backoff.
+        """
+        raise NotImplementedError
+
+
+class StreamingSource(Source):
+    """A source that holds a connection open (MQTT, RTSP) or receives pushes (HTTP ingest)."""
+
+    mode: ClassVar[str] = "stream"
+
+    async def run(self) -> None:
+        """Run until cancelled. Call `self.ctx.mark_success()` whenever data arrives.
+
+        Returning or raising counts as a disconnect: the core reconnects with backoff.
+        """
+        raise NotImplementedError
+
+
+class SourceError(Exception):
+    """A failure with a low-cardinality reason (`connect`, `timeout`, `protocol`, `decode`)."""
+
+    def __init__(self, reason: str, message: str = "") -> None:
+        super().__init__(message or reason)
+        self.reason = reason
+
+
+SourceFactory = Callable[[Any, "SourceContext"], Source]
+
+
+@dataclass(frozen=True)
+class SourceKind:
+    """One kind of data source a plugin contributes (e.g. `camera`, `modbus_pump_station`).
+
+    `push=True` marks kinds fed from outside (MQTT, HTTP ingest): their series expire after
+    the source config's `stale_after`, so a silent sensor never shows a stale value.
+    """
+
+    name: str
+    config_model: type[BaseModel]
+    factory: SourceFactory
+    metrics: Sequence[MetricSpec] = ()
+    description: str = ""
+    push: bool = False
+
+    def __post_init__(self) -> None:
+        names = [m.name for m in self.metrics]
+        if len(set(names)) != len(names):
+            raise ValueError(f"kind {self.name!r} declares a metric twice")
+
+
+Handler = Callable[["web.Request"], Awaitable["web.StreamResponse"]]
+
+
+@dataclass(frozen=True)
+class Route:
+    """An HTTP route a plugin serves under `/api/v1/`.
+
+    `auth=True` (the default) makes the core demand the daemon's bearer token: anything that
+    changes state or shows images must keep it. Public routes (citizen registration) set
+    `auth=False` and are responsible for their own rate limits.
+    """
+
+    method: str
+    path: str
+    handler: Handler
+    auth: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.path.startswith("/api/v1/"):
+            raise ValueError(f"plugin route {self.path!r} must live under /api/v1/")
+
+
+SimulatorRunner = Callable[[Any], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class SimulatorSpec:
+    """A loopback network peer that behaves like real devices, for demos and tests.
+
+    `run(config)` serves until cancelled. The daemon starts the simulators its config's
+    `simulators:` section names, and `sitroom simulate NAME` runs one on its own.
+    """
+
+    name: str
+    config_model: type[BaseModel]
+    run: SimulatorRunner
+    description: str = ""
+
+
+@dataclass
+class StartedTask:
+    """A background task a plugin started through the daemon (kept for orderly shutdown)."""
+
+    name: str
+    task: asyncio.Task[Any] = field(repr=False)

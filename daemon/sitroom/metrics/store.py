@@ -1,0 +1,290 @@
+"""The metric store the core owns, and the write handle each source gets.
+
+Why not prometheus-client's registry: plugins must not be able to register arbitrary
+families, the core has to drop a source's series atomically on reload, expire stale push
+series, and cap cardinality per source; and rendering 100k series through the client's
+collector protocol is several times slower than rendering pre-built lines. Each series keeps
+its exposition prefix (`name{labels} `) built once at creation, so a scrape only formats
+numbers.
+
+Not thread-safe by design: every write and every render happens on the event loop. Work done
+in threads returns its results to the loop, which writes them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from sitroom.kinds import MetricSpec
+
+
+def escape_label_value(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def format_value(value: float) -> str:
+    """Prometheus float formatting: integers without a fraction, NaN and +Inf spelled out."""
+    if value != value:
+        return "NaN"
+    if value == math.inf:
+        return "+Inf"
+    if value == -math.inf:
+        return "-Inf"
+    if value.is_integer() and -1e15 < value < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+class HistogramValue:
+    __slots__ = ("buckets", "count", "counts", "sum")
+
+    def __init__(self, buckets: tuple[float, ...]) -> None:
+        self.buckets = buckets
+        self.counts = [0] * len(buckets)
+        self.sum = 0.0
+        self.count = 0
+
+    def observe(self, value: float) -> None:
+        index = bisect.bisect_left(self.buckets, value)
+        if index < len(self.counts):
+            self.counts[index] += 1
+        self.sum += value
+        self.count += 1
+
+
+class Series:
+    __slots__ = ("key", "labels", "prefix", "updated", "value")
+
+    def __init__(self, key: tuple[str, ...], labels: str, prefix: str, value: float) -> None:
+        self.key = key
+        self.labels = labels  # rendered `a="x",b="y"` (for histograms' extra `le`)
+        self.prefix = prefix  # rendered `name{a="x",b="y"} `
+        self.value: float | HistogramValue = value
+        self.updated = time.monotonic()
+
+
+@dataclass
+class Family:
+    """One metric family, its series grouped by owning source for O(1) removal."""
+
+    spec: MetricSpec
+    by_owner: dict[str, dict[tuple[str, ...], Series]] = field(default_factory=dict)
+
+    def series_count(self) -> int:
+        return sum(len(s) for s in self.by_owner.values())
+
+
+class SeriesLimitExceeded(Exception):
+    pass
+
+
+class MetricStore:
+    """All series the daemon exposes, keyed by family then owner."""
+
+    def __init__(self) -> None:
+        self.families: dict[str, Family] = {}
+
+    def declare(self, spec: MetricSpec) -> Family:
+        """Register a family; the same name twice must mean the same thing."""
+        family = self.families.get(spec.name)
+        if family is None:
+            family = self.families[spec.name] = Family(spec)
+        elif family.spec != spec:
+            raise ValueError(f"metric {spec.name!r} declared twice with different definitions")
+        return family
+
+    def writer(
+        self,
+        owner: str,
+        specs: Iterable[MetricSpec],
+        owner_values: tuple[str, ...] = (),
+        max_series: int | None = None,
+        on_drop: Callable[[str], None] | None = None,
+    ) -> MetricWriter:
+        families = {spec.name: self.declare(spec) for spec in specs}
+        return MetricWriter(self, owner, families, owner_values, max_series, on_drop)
+
+    def remove_owner(self, owner: str) -> int:
+        removed = 0
+        for family in self.families.values():
+            series = family.by_owner.pop(owner, None)
+            if series:
+                removed += len(series)
+        return removed
+
+    def iter_families(self) -> Iterator[Family]:
+        return iter(self.families.values())
+
+
+class MetricWriter:
+    """The handle a source writes through. Enforces declared names, labels and the limit.
+
+    Label values are given as keyword arguments matching the spec's labels exactly; the
+    owner's own labels (`source`) are filled in by the core.
+    """
+
+    def __init__(
+        self,
+        store: MetricStore,
+        owner: str,
+        families: dict[str, Family],
+        owner_values: tuple[str, ...],
+        max_series: int | None,
+        on_drop: Callable[[str], None] | None,
+    ) -> None:
+        self._store = store
+        self.owner = owner
+        self._families = families
+        self._owner_values = owner_values
+        self._max_series = max_series
+        self._on_drop = on_drop
+        self.series_count = 0
+        self.dropped = 0
+
+    # -- writing -----------------------------------------------------------------------
+
+    def set(self, name: str, value: float, **labels: object) -> None:
+        """Set a gauge (or a counter read from a device's own running total)."""
+        series = self._series(name, labels)
+        if series is not None:
+            series.value = float(value)
+            series.updated = time.monotonic()
+
+    def inc(self, name: str, amount: float = 1.0, **labels: object) -> None:
+        """Add to a counter (or a gauge); counters never go down."""
+        if amount < 0 and self._families[name].spec.type == "counter":
+            raise ValueError(f"counter {name} cannot decrease")
+        series = self._series(name, labels)
+        if series is not None:
+            series.value += amount  # type: ignore[operator]
+            series.updated = time.monotonic()
+
+    def info(self, name: str, **labels: object) -> None:
+        """Publish an `_info` series (value 1) carrying descriptive labels."""
+        self.set(name, 1.0, **labels)
+
+    def observe(self, name: str, value: float, **labels: object) -> None:
+        series = self._series(name, labels)
+        if series is not None:
+            assert isinstance(series.value, HistogramValue)
+            series.value.observe(value)
+            series.updated = time.monotonic()
+
+    def remove(self, name: str, **labels: object) -> bool:
+        """Drop one series (an entity that no longer exists)."""
+        family = self._family(name)
+        key = self._key(family.spec, labels)
+        owned = family.by_owner.get(self.owner)
+        if owned is not None and owned.pop(key, None) is not None:
+            self.series_count -= 1
+            return True
+        return False
+
+    def remove_matching(self, name: str, **labels: object) -> int:
+        """Drop every series of `name` whose labels include the given ones (an entity's all)."""
+        family = self._family(name)
+        owned = family.by_owner.get(self.owner) or {}
+        positions = [(family.spec.labels.index(k), str(v)) for k, v in labels.items()]
+        offset = len(self._owner_values)
+        doomed = [
+            key for key in owned if all(key[offset + index] == value for index, value in positions)
+        ]
+        for key in doomed:
+            del owned[key]
+        self.series_count -= len(doomed)
+        return len(doomed)
+
+    def clear(self) -> None:
+        self._store.remove_owner(self.owner)
+        self.series_count = 0
+
+    def expire(self, max_age: float, now: float | None = None) -> int:
+        """Remove series not written for `max_age` seconds (push sources gone silent)."""
+        cutoff = (time.monotonic() if now is None else now) - max_age
+        removed = 0
+        for family in self._families.values():
+            if family.spec.type != "gauge" or family.spec.keep_when_stale:
+                continue
+            owned = family.by_owner.get(self.owner)
+            if not owned:
+                continue
+            stale = [key for key, series in owned.items() if series.updated < cutoff]
+            for key in stale:
+                del owned[key]
+            removed += len(stale)
+        self.series_count -= removed
+        return removed
+
+    # -- reading (tests, API) ------------------------------------------------------------
+
+    def get(self, name: str, **labels: object) -> float | None:
+        family = self._family(name)
+        series = family.by_owner.get(self.owner, {}).get(self._key(family.spec, labels))
+        if series is None:
+            return None
+        if isinstance(series.value, HistogramValue):
+            return float(series.value.count)
+        return series.value
+
+    def samples(self, name: str) -> dict[tuple[str, ...], float]:
+        """All series of one family for this owner, keyed by entity label values."""
+        family = self._family(name)
+        offset = len(self._owner_values)
+        return {
+            key[offset:]: (s.value.count if isinstance(s.value, HistogramValue) else s.value)
+            for key, s in family.by_owner.get(self.owner, {}).items()
+        }
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _family(self, name: str) -> Family:
+        try:
+            return self._families[name]
+        except KeyError:
+            raise KeyError(f"metric {name!r} is not declared by this source's kind") from None
+
+    def _key(self, spec: MetricSpec, labels: dict[str, object]) -> tuple[str, ...]:
+        if len(labels) != len(spec.labels):
+            raise ValueError(
+                f"metric {spec.name}: expected labels {spec.labels}, got {tuple(labels)}"
+            )
+        try:
+            values = tuple(str(labels[label]) for label in spec.labels)
+        except KeyError as exc:
+            raise ValueError(
+                f"metric {spec.name}: expected labels {spec.labels}, got {tuple(labels)}"
+            ) from exc
+        return self._owner_values + values
+
+    def _series(self, name: str, labels: dict[str, object]) -> Series | None:
+        family = self._family(name)
+        spec = family.spec
+        key = self._key(spec, labels)
+        owned = family.by_owner.get(self.owner)
+        if owned is None:
+            owned = family.by_owner[self.owner] = {}
+        series = owned.get(key)
+        if series is not None:
+            return series
+        if self._max_series is not None and self.series_count >= self._max_series:
+            self.dropped += 1
+            if self._on_drop is not None:
+                self._on_drop(name)
+            return None
+        label_text = ",".join(
+            f'{label}="{escape_label_value(value)}"'
+            for label, value in zip(spec.label_names, key, strict=True)
+        )
+        sample = spec.name
+        prefix = f"{sample}{{{label_text}}} " if label_text else f"{sample} "
+        initial: float = 0.0
+        series = Series(key, label_text, prefix, initial)
+        if spec.type == "histogram":
+            series.value = HistogramValue(spec.buckets)
+        owned[key] = series
+        self.series_count += 1
+        return series

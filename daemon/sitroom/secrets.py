@@ -1,0 +1,82 @@
+"""Keeping secrets out of everything a person or a scraper can read.
+
+Config models hide secrets behind `SecretStr`, but a secret can still travel inside an
+exception message ("connect to rtsp://admin:hunter2@...") or a URL a plugin logs. The
+redaction registry learns every secret value the config holds and scrubs it from log events
+and API output as a last line of defence.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+REDACTED = "***"
+_URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@")
+_SENSITIVE_QUERY = re.compile(
+    r"(?i)([?&](?:access_token|token|password|passwd|pwd|key|api_key|apikey|secret|auth)=)[^&#\s]*"
+)
+
+
+def redact_url(url: str) -> str:
+    """Drop userinfo and secret-looking query values from a URL, keeping host and path.
+
+    Used wherever a camera or feed address is shown: logs, labels, `/api/v1/sources`.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return scrub_urls(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = f"{REDACTED}@{netloc.rsplit('@', 1)[1]}"
+    cleaned = SplitResult(parts.scheme, netloc, parts.path, parts.query, parts.fragment)
+    return _SENSITIVE_QUERY.sub(rf"\1{REDACTED}", urlunsplit(cleaned))
+
+
+def scrub_urls(text: str) -> str:
+    """Redact URL credentials wherever they occur inside free text."""
+    text = _URL_USERINFO.sub(rf"\g<scheme>{REDACTED}@", text)
+    return _SENSITIVE_QUERY.sub(rf"\1{REDACTED}", text)
+
+
+class RedactionRegistry:
+    """The set of secret strings to scrub. Thread-safe: decoding threads log too."""
+
+    MIN_LENGTH = 4  # shorter "secrets" would shred ordinary words out of every log line
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._secrets: frozenset[str] = frozenset()
+        self._pattern: re.Pattern[str] | None = None
+
+    def add(self, secret: str | None) -> None:
+        if not secret or len(secret) < self.MIN_LENGTH:
+            return
+        with self._lock:
+            if secret in self._secrets:
+                return
+            self._secrets = self._secrets | {secret}
+            ordered = sorted(self._secrets, key=len, reverse=True)
+            self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
+
+    def redact(self, text: str) -> str:
+        pattern = self._pattern
+        if pattern is not None:
+            text = pattern.sub(REDACTED, text)
+        return scrub_urls(text)
+
+    def redact_value(self, value: object) -> object:
+        """Redact strings nested in JSON-like data (dicts, lists)."""
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, dict):
+            return {k: self.redact_value(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.redact_value(v) for v in value]
+        return value
+
+
+redactor = RedactionRegistry()
+"""The process-wide registry: logging and the web API both consult it."""

@@ -1,0 +1,138 @@
+"""The daemon's metrics about itself, so SREs can alert on sitroom like on any exporter."""
+
+from __future__ import annotations
+
+from sitroom.kinds import MetricSpec
+
+KS = ("kind", "source")
+
+SOURCE_UP = MetricSpec(
+    "sitroom_source_up",
+    "gauge",
+    "1 if the source's last collection or connection succeeded.",
+    KS,
+    builtin=True,
+)
+SOURCE_LAST_SUCCESS = MetricSpec(
+    "sitroom_source_last_success_timestamp_seconds",
+    "gauge",
+    "Unix time of the source's last successful collection or received data.",
+    KS,
+    unit="seconds",
+    builtin=True,
+)
+SOURCE_DURATION = MetricSpec(
+    "sitroom_source_collect_duration_seconds",
+    "histogram",
+    "Time one poll of the source took (polling sources).",
+    KS,
+    unit="seconds",
+    builtin=True,
+)
+SOURCE_ERRORS = MetricSpec(
+    "sitroom_source_errors_total",
+    "counter",
+    "Failed collections or connections, by reason.",
+    (*KS, "reason"),
+    builtin=True,
+)
+SOURCE_SERIES = MetricSpec(
+    "sitroom_source_series", "gauge", "Series the source currently exposes.", KS, builtin=True
+)
+SOURCE_DROPPED = MetricSpec(
+    "sitroom_source_series_dropped_total",
+    "counter",
+    "New series refused because the source hit its series limit.",
+    KS,
+    builtin=True,
+)
+SOURCE_RESTARTS = MetricSpec(
+    "sitroom_source_restarts_total",
+    "counter",
+    "Reconnects of streaming sources and restarts after a crash.",
+    KS,
+    builtin=True,
+)
+SOURCE_INFO = MetricSpec(
+    "sitroom_source_info",
+    "info",
+    "Configured sources, with their kind and plugin.",
+    (*KS, "plugin"),
+    builtin=True,
+)
+BUILD_INFO = MetricSpec(
+    "sitroom_build_info",
+    "info",
+    "sitroom build information.",
+    ("version", "python_version"),
+    builtin=True,
+)
+PLUGIN_LOADED = MetricSpec(
+    "sitroom_plugin_loaded",
+    "gauge",
+    "1 if the plugin loaded, 0 if it failed to.",
+    ("plugin",),
+    builtin=True,
+)
+CONFIG_RELOAD_OK = MetricSpec(
+    "sitroom_config_last_reload_successful",
+    "gauge",
+    "1 if the last configuration load or reload succeeded.",
+    builtin=True,
+)
+CONFIG_RELOAD_TS = MetricSpec(
+    "sitroom_config_last_reload_success_timestamp_seconds",
+    "gauge",
+    "Unix time of the last successful configuration load.",
+    unit="seconds",
+    builtin=True,
+)
+CONFIG_INVALID_SOURCES = MetricSpec(
+    "sitroom_config_invalid_sources",
+    "gauge",
+    "Sources skipped at startup because their config is invalid or their kind is unknown.",
+    builtin=True,
+)
+LOOP_LAG = MetricSpec(
+    "sitroom_event_loop_lag_seconds",
+    "gauge",
+    "How late the event loop ran a timer at the last check (blocking work shows here).",
+    unit="seconds",
+    builtin=True,
+)
+SHARD_INFO = MetricSpec(
+    "sitroom_shard_info",
+    "info",
+    "Which shard of how many this replica serves.",
+    ("shard", "shards"),
+    builtin=True,
+)
+SCRAPE_DURATION = MetricSpec(
+    "sitroom_metrics_render_duration_seconds",
+    "gauge",
+    "Time the previous /metrics response took to render.",
+    unit="seconds",
+    builtin=True,
+)
+
+PER_SOURCE = (
+    SOURCE_UP,
+    SOURCE_LAST_SUCCESS,
+    SOURCE_DURATION,
+    SOURCE_ERRORS,
+    SOURCE_SERIES,
+    SOURCE_DROPPED,
+    SOURCE_RESTARTS,
+    SOURCE_INFO,
+)
+ALL = (
+    *PER_SOURCE,
+    BUILD_INFO,
+    PLUGIN_LOADED,
+    CONFIG_RELOAD_OK,
+    CONFIG_RELOAD_TS,
+    CONFIG_INVALID_SOURCES,
+    LOOP_LAG,
+    SHARD_INFO,
+    SCRAPE_DURATION,
+)

@@ -1,0 +1,188 @@
+"""The HTTP face of the daemon: /metrics, health, reload, the sources API and plugin routes."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from aiohttp import web
+
+from sitroom import selfmetrics as sm
+from sitroom.kinds import Route
+from sitroom.metrics.exposition import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, render
+from sitroom.secrets import redactor
+
+if TYPE_CHECKING:
+    from sitroom.daemon import Daemon
+
+log = structlog.get_logger("sitroom.web")
+DAEMON_KEY: web.AppKey[Daemon] = web.AppKey("daemon")
+
+
+def parse_listen(listen: str) -> tuple[str | None, int]:
+    """`:9750` (all interfaces), `127.0.0.1:9750`, `[::1]:9750` -> (host, port)."""
+    host, sep, port = listen.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"listen must look like HOST:PORT or :PORT, got {listen!r}")
+    host = host.strip("[]") or None
+    return host, int(port)
+
+
+def bearer_token(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token.strip()
+
+
+def check_token(request: web.Request) -> None:
+    """Raise 401/403 unless the request carries the daemon's bearer token.
+
+    With no token configured, protected endpoints stay closed rather than open: an operator
+    who forgot `auth.token_file` must not end up with an unauthenticated reload or camera feed.
+    """
+    expected = request.app[DAEMON_KEY].token
+    if expected is None:
+        raise web.HTTPForbidden(text="no API token configured (daemon.auth.token_file)\n")
+    given = bearer_token(request)
+    if given is None or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise web.HTTPUnauthorized(
+            text="missing or wrong bearer token\n",
+            headers={"WWW-Authenticate": 'Bearer realm="sitroom"'},
+        )
+
+
+def wants_openmetrics(request: web.Request) -> bool:
+    accept = request.headers.get("Accept", "")
+    return "application/openmetrics-text" in accept
+
+
+async def metrics_handler(request: web.Request) -> web.StreamResponse:
+    daemon = request.app[DAEMON_KEY]
+    started = time.perf_counter()
+    daemon.refresh_gauges()
+    daemon.core.set(sm.SCRAPE_DURATION.name, daemon.last_render_seconds)
+    openmetrics = wants_openmetrics(request)
+    body = render(daemon.store, openmetrics=openmetrics)
+    daemon.last_render_seconds = time.perf_counter() - started
+    response = web.Response(
+        body=body.encode(),
+        headers={"Content-Type": OPENMETRICS_CONTENT_TYPE if openmetrics else TEXT_CONTENT_TYPE},
+    )
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        response.enable_compression()
+    return response
+
+
+async def healthy_handler(request: web.Request) -> web.Response:
+    return web.Response(text="sitroom is healthy\n")
+
+
+async def ready_handler(request: web.Request) -> web.Response:
+    if request.app[DAEMON_KEY].ready:
+        return web.Response(text="sitroom is ready\n")
+    return web.Response(status=503, text="sitroom is not ready\n")
+
+
+async def reload_handler(request: web.Request) -> web.Response:
+    check_token(request)
+    ok, problems = await request.app[DAEMON_KEY].reload()
+    body = {"status": "success" if ok else "error", "errors": problems}
+    return web.json_response(redactor.redact_value(body), status=200 if ok else 400)
+
+
+def source_state(daemon: Daemon, name: str) -> dict[str, Any]:
+    runner = daemon.runners[name]
+    status = runner.ctx.status
+    config = runner.config.model_dump(mode="json")
+    validated = daemon.config.sources.get(name) if daemon.config else None
+    parent = None
+    for owner, children in daemon.published.items():
+        if name in children:
+            parent = owner
+    return {
+        "name": name,
+        "kind": runner.kind.name,
+        "plugin": daemon.plugins.kind_plugin.get(runner.kind.name, ""),
+        "state": status.state,
+        "up": status.state == "ok",
+        "last_success": status.last_success,
+        "last_error": status.last_error,
+        "last_error_reason": status.last_error_reason,
+        "last_error_at": status.last_error_at,
+        "consecutive_failures": status.consecutive_failures,
+        "series": runner.ctx.metrics.series_count,
+        "series_dropped": runner.ctx.metrics.dropped,
+        "defined_in": validated.where if validated else None,
+        "published_by": parent,
+        "details": status.details,
+        "config": config,
+    }
+
+
+async def sources_handler(request: web.Request) -> web.Response:
+    daemon = request.app[DAEMON_KEY]
+    sources = [source_state(daemon, name) for name in sorted(daemon.runners)]
+    invalid = [
+        {"where": issue.where, "error": issue.message}
+        for issue in (daemon.config.source_issues if daemon.config else [])
+    ]
+    body = {"sources": sources, "invalid": invalid}
+    return web.json_response(redactor.redact_value(body), dumps=_dumps)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=str)
+
+
+def _wrap(route: Route) -> Any:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        if route.auth:
+            check_token(request)
+        return await route.handler(request)
+
+    return handler
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Turn unexpected exceptions into a 500 without leaking tracebacks or secrets."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception as exc:
+        log.error(
+            "http_handler_failed", path=request.path, error=redactor.redact(str(exc)), exc_info=exc
+        )
+        return web.json_response({"error": "internal error"}, status=500)
+
+
+def build_app(daemon: Daemon) -> web.Application:
+    app = web.Application(middlewares=[error_middleware], client_max_size=4 * 1024 * 1024)
+    app[DAEMON_KEY] = daemon
+    app.router.add_get("/metrics", metrics_handler)
+    app.router.add_get("/-/healthy", healthy_handler)
+    app.router.add_get("/-/ready", ready_handler)
+    app.router.add_post("/-/reload", reload_handler)
+    app.router.add_put("/-/reload", reload_handler)
+    app.router.add_get("/api/v1/sources", sources_handler)
+    for route in daemon.plugins.routes(daemon.api):
+        app.router.add_route(route.method, route.path, _wrap(route))
+    return app
+
+
+async def start_web(daemon: Daemon, listen: str) -> web.AppRunner:
+    host, port = parse_listen(listen)
+    runner = web.AppRunner(build_app(daemon), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host=host, port=port, reuse_address=True)
+    await site.start()
+    for server in site._server.sockets if site._server else []:  # type: ignore[union-attr]
+        sockname = server.getsockname()
+        daemon.bound_addresses.append((sockname[0], sockname[1]))
+    return runner

@@ -1,0 +1,119 @@
+"""HTTP probe: is a city web service answering, how fast, and with what status?
+
+The first built-in plugin and the smallest complete example of the plugin API: one polling
+kind, a config model, declared metrics, and a hookimpl. Read this before writing a plugin.
+"""
+
+from __future__ import annotations
+
+import time
+
+import aiohttp
+from pydantic import Field, HttpUrl
+
+from sitroom import (
+    MetricSpec,
+    PollingSource,
+    SimulatorSpec,
+    SourceConfig,
+    SourceError,
+    SourceKind,
+    hookimpl,
+)
+from sitroom.secrets import redact_url
+
+
+class HttpProbeConfig(SourceConfig):
+    kind: str = "http_probe"
+    url: HttpUrl
+    method: str = Field(default="GET", pattern="^(GET|HEAD)$")
+    expect_status: list[int] = Field(default_factory=lambda: [200], min_length=1)
+    follow_redirects: bool = False
+    max_body_bytes: int = Field(default=1_048_576, ge=0)
+
+
+LABELS = ("target",)
+METRICS = (
+    MetricSpec(
+        "sitroom_http_probe_success",
+        "gauge",
+        "1 if the last probe got an expected status in time.",
+        LABELS,
+    ),
+    MetricSpec(
+        "sitroom_http_probe_duration_seconds",
+        "gauge",
+        "Time from request to the end of the response body.",
+        LABELS,
+        unit="seconds",
+    ),
+    MetricSpec(
+        "sitroom_http_probe_status_code", "gauge", "HTTP status code of the last response.", LABELS
+    ),
+    MetricSpec(
+        "sitroom_http_probe_response_size_bytes",
+        "gauge",
+        "Bytes of body read (capped at max_body_bytes).",
+        LABELS,
+        unit="bytes",
+    ),
+)
+
+
+class HttpProbe(PollingSource):
+    config: HttpProbeConfig
+
+    async def collect(self) -> None:
+        target = redact_url(str(self.config.url))
+        started = time.perf_counter()
+        try:
+            async with self.ctx.http().request(
+                self.config.method,
+                str(self.config.url),
+                allow_redirects=self.config.follow_redirects,
+                timeout=aiohttp.ClientTimeout(total=self.config.timeout),
+            ) as response:
+                size = 0
+                async for chunk in response.content.iter_chunked(65536):
+                    size += len(chunk)
+                    if size >= self.config.max_body_bytes:
+                        break
+                status = response.status
+        except aiohttp.ClientError as exc:
+            self.metrics.set("sitroom_http_probe_success", 0, target=target)
+            raise SourceError("connect", f"{target}: {type(exc).__name__}") from exc
+        elapsed = time.perf_counter() - started
+        ok = status in self.config.expect_status
+        self.metrics.set("sitroom_http_probe_success", 1 if ok else 0, target=target)
+        self.metrics.set("sitroom_http_probe_duration_seconds", elapsed, target=target)
+        self.metrics.set("sitroom_http_probe_status_code", status, target=target)
+        self.metrics.set("sitroom_http_probe_response_size_bytes", size, target=target)
+        if not ok:
+            raise SourceError("status", f"{target}: unexpected status {status}")
+
+
+@hookimpl
+def sitroom_source_kinds() -> list[SourceKind]:
+    return [
+        SourceKind(
+            name="http_probe",
+            config_model=HttpProbeConfig,
+            factory=HttpProbe,
+            metrics=METRICS,
+            description="Probes an HTTP(S) endpoint: status, latency, size.",
+        )
+    ]
+
+
+@hookimpl
+def sitroom_simulators() -> list[SimulatorSpec]:
+    from sitroom_http_probe.simulator import WebServiceSimulatorConfig, run_web_service
+
+    return [
+        SimulatorSpec(
+            name="webservice",
+            config_model=WebServiceSimulatorConfig,
+            run=run_web_service,
+            description="A city web portal on loopback for the demo's HTTP probes.",
+        )
+    ]
