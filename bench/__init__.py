@@ -1,0 +1,1 @@
+"""Benchmarks: each module here with a `main()` prints figures; `make bench` runs them all."""

@@ -1,0 +1,1 @@
+"""sitroom cameras plugin (in progress)."""

@@ -1,0 +1,1 @@
+"""sitroom flood plugin (in progress)."""

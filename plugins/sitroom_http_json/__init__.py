@@ -1,0 +1,1 @@
+"""sitroom http_json plugin (in progress)."""

@@ -1,0 +1,1 @@
+"""sitroom projects plugin (in progress)."""

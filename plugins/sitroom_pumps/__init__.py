@@ -1,0 +1,1 @@
+"""sitroom pumps plugin (in progress)."""

@@ -1,0 +1,1 @@
+"""sitroom registry plugin (in progress)."""

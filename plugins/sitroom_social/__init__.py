@@ -1,0 +1,1 @@
+"""sitroom social plugin (in progress)."""
