@@ -89,8 +89,9 @@ class ManagedProcess:
     def __init__(self, args: list[str], cwd: Path | None = None,
                  env: dict[str, str] | None = None) -> None:
         self.args = args
-        self.log = tempfile.NamedTemporaryFile(prefix="sitroom-proc-", suffix=".log",
-                                               delete=False)
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed by __exit__
+            prefix="sitroom-proc-", suffix=".log",
+            delete=False)
         self.proc = subprocess.Popen(
             args, cwd=cwd, env={**os.environ, **(env or {})}, stdout=self.log,
             stderr=subprocess.STDOUT, start_new_session=True,
