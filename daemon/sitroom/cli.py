@@ -29,13 +29,14 @@ def _shard(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def cmd_run(args: argparse.Namespace, plugins: PluginSet) -> int:
+def cmd_run(args: argparse.Namespace) -> int:
     from sitroom.daemon import run_daemon
 
-    return asyncio.run(run_daemon(Path(args.config_dir), args.listen, args.shard))
+    return asyncio.run(run_daemon(Path(args.config_dir), args.listen, args.shard, args.plugins))
 
 
-def cmd_check_config(args: argparse.Namespace, plugins: PluginSet) -> int:
+def cmd_check_config(args: argparse.Namespace) -> int:
+    plugins: PluginSet = args.plugins
     """Exit 0 only if every file, source and simulator is valid and every plugin loaded."""
     try:
         config = load_config(Path(args.config_dir), plugins)
@@ -55,7 +56,8 @@ def cmd_check_config(args: argparse.Namespace, plugins: PluginSet) -> int:
     return 0
 
 
-def cmd_plugins(args: argparse.Namespace, plugins: PluginSet) -> int:
+def cmd_plugins(args: argparse.Namespace) -> int:
+    plugins: PluginSet = args.plugins
     report: dict[str, object] = {
         "plugins": [
             {
@@ -107,12 +109,14 @@ def metrics_markdown(plugins: PluginSet) -> str:
     return "\n".join(out) + "\n"
 
 
-def cmd_metrics(args: argparse.Namespace, plugins: PluginSet) -> int:
+def cmd_metrics(args: argparse.Namespace) -> int:
+    plugins: PluginSet = args.plugins
     sys.stdout.write(metrics_markdown(plugins))
     return 0
 
 
-def cmd_simulate(args: argparse.Namespace, plugins: PluginSet) -> int:
+def cmd_simulate(args: argparse.Namespace) -> int:
+    plugins: PluginSet = args.plugins
     spec = plugins.simulators.get(args.simulator)
     if spec is None:
         print(
@@ -190,10 +194,8 @@ def main(argv: list[str] | None = None) -> int:
         except ConfigError:
             pass
     configure_logging(level)
-    func = args.func
-    if getattr(func, "__module__", "").startswith("sitroom.cli"):
-        return int(func(args, plugins))
-    return int(func(args) or 0)
+    args.plugins = plugins  # every command, core or plugin, may need the loaded plugins
+    return int(args.func(args) or 0)
 
 
 if __name__ == "__main__":

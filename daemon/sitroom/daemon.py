@@ -251,9 +251,17 @@ class Daemon:
                     **labels,
                 )
 
-        writer = self.store.writer(
-            name, kind.metrics, (name,), self.daemon_config.limits.max_series_per_source, on_drop
-        )
+        try:  # families a source declares from its config may clash with another source's
+            writer = self.store.writer(
+                name,
+                kind.metrics_of(validated.config),
+                (name,),
+                self.daemon_config.limits.max_series_per_source,
+                on_drop,
+            )
+        except Exception as exc:
+            self._start_failed(name, kind.name, exc)
+            return
         self.core.inc(sm.SOURCE_DROPPED.name, 0, **labels)
         self.core.inc(sm.SOURCE_RESTARTS.name, 0, **labels)
         ctx = SourceContext(
@@ -276,18 +284,21 @@ class Daemon:
             )
             runner.start()
         except Exception as exc:  # a factory bug in one plugin must not stop the rest
-            log.error(
-                "source_start_failed",
-                source=name,
-                kind=kind.name,
-                error=redactor.redact(str(exc)),
-                exc_info=exc,
-            )
-            self.store.remove_owner(name)
-            self.core.set(sm.SOURCE_UP.name, 0, **labels)
-            self.core.inc(sm.SOURCE_ERRORS.name, reason="internal", **labels)
+            self._start_failed(name, kind.name, exc)
             return
         self.runners[name] = runner
+
+    def _start_failed(self, name: str, kind: str, exc: Exception) -> None:
+        log.error(
+            "source_start_failed",
+            source=name,
+            kind=kind,
+            error=redactor.redact(str(exc)),
+            exc_info=exc,
+        )
+        self.store.remove_owner(name)
+        self.core.set(sm.SOURCE_UP.name, 0, kind=kind, source=name)
+        self.core.inc(sm.SOURCE_ERRORS.name, reason="internal", kind=kind, source=name)
 
     async def _publish_children(self, parent: str, configs: list[dict[str, Any]]) -> None:
         """Accept sources a source manages (registry cameras); invalid ones are logged."""
@@ -392,7 +403,12 @@ def config_issues_text(issues: list[ConfigIssue]) -> str:
     return "\n".join(str(issue) for issue in issues)
 
 
-async def run_daemon(config_dir: Path, listen: str | None, shard: tuple[int, int] | None) -> int:
+async def run_daemon(
+    config_dir: Path,
+    listen: str | None,
+    shard: tuple[int, int] | None,
+    plugins: PluginSet | None = None,
+) -> int:
     """Run until SIGTERM/SIGINT; SIGHUP reloads. Returns the process exit code."""
     import signal
 
@@ -409,7 +425,7 @@ async def run_daemon(config_dir: Path, listen: str | None, shard: tuple[int, int
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
     loop.add_signal_handler(signal.SIGHUP, on_hup)
-    daemon = Daemon(config_dir, listen=listen, shard=shard)
+    daemon = Daemon(config_dir, listen=listen, shard=shard, plugins=plugins)
     daemon_ref.append(daemon)
     start = asyncio.create_task(daemon.start())
     stop_wait = asyncio.create_task(stop.wait())

@@ -162,11 +162,26 @@ class SourceKind:
     metrics: Sequence[MetricSpec] = ()
     description: str = ""
     push: bool = False
+    metrics_for: Callable[[Any], Sequence[MetricSpec]] | None = None
+    """Optional: families one source adds from its own config (a generic JSON poller whose
+    users name their metrics). Called with the validated config; the result extends
+    `metrics` for that source only. `metrics` stays the fixed part `sitroom metrics` lists."""
 
     def __post_init__(self) -> None:
         names = [m.name for m in self.metrics]
         if len(set(names)) != len(names):
             raise ValueError(f"kind {self.name!r} declares a metric twice")
+
+    def metrics_of(self, config: Any) -> tuple[MetricSpec, ...]:
+        """Every family one source of this kind may write: the fixed ones plus its own."""
+        specs = tuple(self.metrics)
+        if self.metrics_for is None:
+            return specs
+        extra = tuple(self.metrics_for(config))
+        names = [m.name for m in specs + extra]
+        if len(set(names)) != len(names):
+            raise ValueError(f"kind {self.name!r}: a configured metric repeats a declared name")
+        return specs + extra
 
 
 Handler = Callable[["web.Request"], Awaitable["web.StreamResponse"]]

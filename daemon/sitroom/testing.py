@@ -58,7 +58,7 @@ class SourceHarness:
             self.config = kind.config_model.model_validate(config, context={"base_dir": base_dir})
         self.store = MetricStore()
         name = str(self.config.name)  # type: ignore[attr-defined]
-        self.metrics = self.store.writer(name, kind.metrics, (name,), max_series)
+        self.metrics = self.store.writer(name, kind.metrics_of(self.config), (name,), max_series)
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="harness")
         self._session: aiohttp.ClientSession | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None

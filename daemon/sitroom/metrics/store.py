@@ -89,12 +89,22 @@ class MetricStore:
         self.families: dict[str, Family] = {}
 
     def declare(self, spec: MetricSpec) -> Family:
-        """Register a family; the same name twice must mean the same thing."""
+        """Register a family; the same name twice must mean the same thing.
+
+        A family without series may be redefined: sources that declare families from their
+        config (`SourceKind.metrics_for`) can change a help text or label set on reload,
+        once the old source's series are gone. The Family object is updated in place so
+        every writer sees one definition.
+        """
         family = self.families.get(spec.name)
         if family is None:
             family = self.families[spec.name] = Family(spec)
         elif family.spec != spec:
-            raise ValueError(f"metric {spec.name!r} declared twice with different definitions")
+            if any(family.by_owner.values()):
+                raise ValueError(
+                    f"metric {spec.name!r} declared twice with different definitions"
+                )
+            family.spec = spec
         return family
 
     def writer(
