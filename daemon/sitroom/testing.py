@@ -131,7 +131,7 @@ class SourceHarness:
 
     # -- reading results ------------------------------------------------------------------
 
-    def value(self, name: str, **labels: object) -> float | None:
+    def value(self, name: str, /, **labels: object) -> float | None:
         return self.metrics.get(name, **labels)
 
     def samples(self, name: str) -> dict[tuple[str, ...], float]:

@@ -134,7 +134,8 @@ class MetricWriter:
     """The handle a source writes through. Enforces declared names, labels and the limit.
 
     Label values are given as keyword arguments matching the spec's labels exactly; the
-    owner's own labels (`source`) are filled in by the core.
+    owner's own labels (`source`) are filled in by the core. The metric name and value are
+    positional-only, so `name` and `value` are usable as label names.
     """
 
     def __init__(
@@ -157,14 +158,14 @@ class MetricWriter:
 
     # -- writing -----------------------------------------------------------------------
 
-    def set(self, name: str, value: float, **labels: object) -> None:
+    def set(self, name: str, value: float, /, **labels: object) -> None:
         """Set a gauge (or a counter read from a device's own running total)."""
         series = self._series(name, labels)
         if series is not None:
             series.value = float(value)
             series.updated = time.monotonic()
 
-    def inc(self, name: str, amount: float = 1.0, **labels: object) -> None:
+    def inc(self, name: str, amount: float = 1.0, /, **labels: object) -> None:
         """Add to a counter (or a gauge); counters never go down."""
         if amount < 0 and self._families[name].spec.type == "counter":
             raise ValueError(f"counter {name} cannot decrease")
@@ -173,18 +174,18 @@ class MetricWriter:
             series.value += amount  # type: ignore[operator]
             series.updated = time.monotonic()
 
-    def info(self, name: str, **labels: object) -> None:
+    def info(self, name: str, /, **labels: object) -> None:
         """Publish an `_info` series (value 1) carrying descriptive labels."""
         self.set(name, 1.0, **labels)
 
-    def observe(self, name: str, value: float, **labels: object) -> None:
+    def observe(self, name: str, value: float, /, **labels: object) -> None:
         series = self._series(name, labels)
         if series is not None:
             assert isinstance(series.value, HistogramValue)
             series.value.observe(value)
             series.updated = time.monotonic()
 
-    def remove(self, name: str, **labels: object) -> bool:
+    def remove(self, name: str, /, **labels: object) -> bool:
         """Drop one series (an entity that no longer exists)."""
         family = self._family(name)
         key = self._key(family.spec, labels)
@@ -194,7 +195,7 @@ class MetricWriter:
             return True
         return False
 
-    def remove_matching(self, name: str, **labels: object) -> int:
+    def remove_matching(self, name: str, /, **labels: object) -> int:
         """Drop every series of `name` whose labels include the given ones (an entity's all)."""
         family = self._family(name)
         owned = family.by_owner.get(self.owner) or {}
@@ -231,7 +232,7 @@ class MetricWriter:
 
     # -- reading (tests, API) ------------------------------------------------------------
 
-    def get(self, name: str, **labels: object) -> float | None:
+    def get(self, name: str, /, **labels: object) -> float | None:
         family = self._family(name)
         series = family.by_owner.get(self.owner, {}).get(self._key(family.spec, labels))
         if series is None:

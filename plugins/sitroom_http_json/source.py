@@ -1,0 +1,66 @@
+"""The `http_json` polling source: fetch (bounded), decode, map, write, forget vanished items."""
+
+from __future__ import annotations
+
+import json
+
+from sitroom import PollingSource, SourceError
+from sitroom.httpfetch import fetch_bytes
+from sitroom_http_json.config import HttpJsonConfig
+from sitroom_http_json.mapping import CompiledMapping, LabelSet, apply
+from sitroom_http_json.metrics import FIELD_ERRORS, MAPPED_SERIES, RESPONSE_SIZE
+
+ERROR_REASONS = ("missing", "type", "label", "too_many_items", "duplicate")
+
+
+class HttpJsonSource(PollingSource):
+    config: HttpJsonConfig
+
+    def __init__(self, config: HttpJsonConfig, ctx: object) -> None:
+        super().__init__(config, ctx)  # type: ignore[arg-type]
+        self._compiled = [CompiledMapping.compile(m) for m in config.metrics]
+        self._written: dict[str, set[LabelSet]] = {m.name: set() for m in config.metrics}
+        self._last_problems: frozenset[tuple[str, str]] = frozenset()
+        for mapping in config.metrics:  # zero counters exist from the start (rate() works)
+            for reason in ERROR_REASONS:
+                self.metrics.inc(FIELD_ERRORS.name, 0, metric=mapping.name, reason=reason)
+
+    async def collect(self) -> None:
+        body = await fetch_bytes(
+            self.ctx.http(),
+            str(self.config.url),
+            time_limit=float(self.config.timeout),
+            max_bytes=self.config.max_response_bytes,
+            headers=self.config.headers,
+        )
+        self.metrics.set(RESPONSE_SIZE.name, len(body))
+        try:
+            document = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise SourceError("decode", f"response is not JSON ({type(exc).__name__})") from exc
+        problems: set[tuple[str, str]] = set()
+        for compiled in self._compiled:
+            name = compiled.mapping.name
+            mapped = apply(compiled, document, self.config.max_label_length)
+            for labels, value in mapped.samples.items():
+                self.metrics.set(name, value, **dict(labels))
+            for labels in self._written[name] - mapped.samples.keys():
+                self.metrics.remove(name, **dict(labels))  # item gone or unreadable now
+            self._written[name] = set(mapped.samples)
+            self.metrics.set(MAPPED_SERIES.name, len(mapped.samples), metric=name)
+            for reason, count in mapped.errors.items():
+                self.metrics.inc(FIELD_ERRORS.name, count, metric=name, reason=reason)
+                problems.add((name, reason))
+        self._report(frozenset(problems))
+
+    def _report(self, problems: frozenset[tuple[str, str]]) -> None:
+        """Log field problems when they change, not every poll (the counter has the rate)."""
+        self.ctx.set_detail("field_problems", sorted(f"{m}:{r}" for m, r in problems))
+        if problems != self._last_problems:
+            if problems:
+                self.log.warning(
+                    "http_json_field_problems", problems=sorted(f"{m}:{r}" for m, r in problems)
+                )
+            else:
+                self.log.info("http_json_field_problems_cleared")
+            self._last_problems = problems
