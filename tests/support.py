@@ -89,6 +89,7 @@ class ManagedProcess:
     def __init__(self, args: list[str], cwd: Path | None = None,
                  env: dict[str, str] | None = None) -> None:
         self.args = args
+        self._final_output: str | None = None
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed by __exit__
             prefix="sitroom-proc-", suffix=".log",
             delete=False)
@@ -98,6 +99,9 @@ class ManagedProcess:
         )
 
     def output(self) -> str:
+        """Everything the process printed; still readable after the `with` block ends."""
+        if self._final_output is not None:
+            return self._final_output
         return Path(self.log.name).read_text(errors="replace")
 
     def signal(self, sig: int) -> None:
@@ -119,6 +123,8 @@ class ManagedProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+        self._final_output = self.output()
+        self.log.close()
         with contextlib.suppress(OSError):
             os.unlink(self.log.name)
 

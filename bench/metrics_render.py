@@ -1,0 +1,69 @@
+"""`/metrics` render time at 10k and 100k series: sitroom's store vs plain prometheus-client.
+
+Both hold the same data: 10 gauge families with `source` and `sensor` labels, spread over
+100 sources. prometheus-client is measured with `generate_latest` on its own registry, the
+way an exporter built on it would serve a scrape. Also measures the full HTTP path
+(request, render, response) through the daemon's aiohttp app for the 100k case.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
+
+from sitroom.kinds import MetricSpec
+from sitroom.metrics.exposition import render
+from sitroom.metrics.store import MetricStore
+
+FAMILIES = 10
+SOURCES = 100
+
+
+def build(series: int) -> tuple[MetricStore, CollectorRegistry]:
+    per_source_family = series // (FAMILIES * SOURCES)
+    specs = [MetricSpec(f"sitroom_bench_{i}_meters", "gauge", "Bench level.", ("sensor",),
+                        unit="meters") for i in range(FAMILIES)]
+    store = MetricStore()
+    registry = CollectorRegistry()
+    gauges = [Gauge(s.name, s.help, ("source", "sensor"), registry=registry) for s in specs]
+    for src in range(SOURCES):
+        writer = store.writer(f"src-{src}", specs, (f"src-{src}",))
+        for spec, gauge in zip(specs, gauges, strict=True):
+            for entity in range(per_source_family):
+                value = entity * 0.25 + src
+                writer.set(spec.name, value, sensor=f"sensor-{entity}")
+                gauge.labels(f"src-{src}", f"sensor-{entity}").set(value)
+    return store, registry
+
+
+def timed(func, repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        func()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, "
+          f"python {platform.python_version()}, load {os.getloadavg()[0]:.2f}")
+    print(f"{'series':>8} {'sitroom text':>14} {'sitroom OM':>12} {'prometheus-client':>18} "
+          f"{'speed-up':>9}")
+    for series in (10_000, 100_000):
+        store, registry = build(series)
+        repeat = 15 if series <= 10_000 else 7
+        ours = timed(lambda s=store: render(s), repeat)
+        ours_om = timed(lambda s=store: render(s, openmetrics=True), repeat)
+        theirs = timed(lambda r=registry: generate_latest(r), repeat)
+        assert render(store).count("\n") >= series
+        print(f"{series:>8} {ours * 1000:>11.1f} ms {ours_om * 1000:>9.1f} ms "
+              f"{theirs * 1000:>15.1f} ms {theirs / ours:>8.1f}x")
+
+
+if __name__ == "__main__":
+    main()
