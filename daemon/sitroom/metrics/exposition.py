@@ -59,7 +59,10 @@ def render(store: MetricStore, openmetrics: bool = False) -> str:
             continue
         for owned in family.by_owner.values():
             for series in owned.values():
-                append(series.prefix + fmt(series.value) + "\n")  # type: ignore[arg-type]
+                line = series.line
+                if line is None:
+                    line = series.line = series.prefix + fmt(series.value) + "\n"  # type: ignore[arg-type]
+                append(line)
     if openmetrics:
         append("# EOF\n")
     return "".join(out)

@@ -57,7 +57,10 @@ class HistogramValue:
 
 
 class Series:
-    __slots__ = ("key", "labels", "prefix", "updated", "value")
+    """One time series. `line` caches its rendered exposition line until the value changes:
+    most series (info, states, levels that hold) do not change between two scrapes."""
+
+    __slots__ = ("key", "labels", "line", "prefix", "updated", "value")
 
     def __init__(self, key: tuple[str, ...], labels: str, prefix: str, value: float) -> None:
         self.key = key
@@ -65,6 +68,7 @@ class Series:
         self.prefix = prefix  # rendered `name{a="x",b="y"} `
         self.value: float | HistogramValue = value
         self.updated = time.monotonic()
+        self.line: str | None = None
 
 
 @dataclass
@@ -101,9 +105,7 @@ class MetricStore:
             family = self.families[spec.name] = Family(spec)
         elif family.spec != spec:
             if any(family.by_owner.values()):
-                raise ValueError(
-                    f"metric {spec.name!r} declared twice with different definitions"
-                )
+                raise ValueError(f"metric {spec.name!r} declared twice with different definitions")
             family.spec = spec
         return family
 
@@ -164,6 +166,7 @@ class MetricWriter:
         if series is not None:
             series.value = float(value)
             series.updated = time.monotonic()
+            series.line = None
 
     def inc(self, name: str, amount: float = 1.0, /, **labels: object) -> None:
         """Add to a counter (or a gauge); counters never go down."""
@@ -173,6 +176,7 @@ class MetricWriter:
         if series is not None:
             series.value += amount  # type: ignore[operator]
             series.updated = time.monotonic()
+            series.line = None
 
     def info(self, name: str, /, **labels: object) -> None:
         """Publish an `_info` series (value 1) carrying descriptive labels."""
