@@ -1,0 +1,240 @@
+"""HTTP routes: the public registration form and status page, the admin API, Prometheus SD.
+
+Handlers translate HTTP to `RegistrySource` calls and exceptions to status codes; all state
+and policy live in the source. Errors are JSON: `{"error": ..., "errors": [{field, message}]}`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from sitroom import Route
+from sitroom_registry import metrics as rm
+from sitroom_registry.lifecycle import ADMIN_ACTIONS, STATUSES, TransitionError
+from sitroom_registry.models import InvalidRequest
+from sitroom_registry.ratelimit import client_address, retry_after
+from sitroom_registry.source import RegistrySource, RegistryUnavailable
+from sitroom_registry.store import NotFound
+
+if TYPE_CHECKING:
+    from sitroom.daemon import DaemonAPI
+
+KIND = "camera_registry"
+MAX_BODY = 16 * 1024  # a registration is a few hundred bytes; refuse floods of megabytes
+_ACTOR = re.compile(r"^[A-Za-z0-9@._:-]{1,64}$")
+_ID = re.compile(r"^[0-9a-f]{16}$")
+
+
+def json_error(
+    status: int,
+    message: str,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    body: dict[str, Any] = {"error": message}
+    if errors is not None:
+        body["errors"] = errors
+    return web.json_response(body, status=status, headers=headers)
+
+
+def actor_of(request: web.Request) -> str:
+    """Who to write in the audit log. The token proves authority; this names the person.
+
+    It is self-declared by whoever holds the token (the admin UI or proxy sets it), so the
+    audit log is as trustworthy as the token holders, no more.
+    """
+    actor = request.headers.get("X-Sitroom-Actor", "").strip()
+    return actor if _ACTOR.match(actor) else "api"
+
+
+def public_status(row: dict[str, Any]) -> dict[str, Any]:
+    """What the citizen's status page shows: no contact, no address, no stream."""
+    return {
+        "id": row["id"],
+        "status": row["status"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "probe_result": row["probe_result"],
+        "probed_at": row["probed_at"],
+    }
+
+
+def status_url(row: dict[str, Any]) -> str:
+    return f"/api/v1/registrations/{row['id']}"
+
+
+Handler = Callable[[web.Request, RegistrySource], Awaitable[web.StreamResponse]]
+
+
+def routes(daemon: DaemonAPI) -> list[Route]:
+    def registry(request: web.Request) -> RegistrySource:
+        name = request.query.get("registry")
+        if name:
+            found = daemon.source(name, kind=KIND)
+            if not isinstance(found, RegistrySource):
+                raise web.HTTPNotFound(
+                    text=json.dumps({"error": f"no camera registry named {name!r}"}),
+                    content_type="application/json",
+                )
+            return found
+        candidates = [s for s in daemon.sources(kind=KIND) if isinstance(s, RegistrySource)]
+        if len(candidates) == 1:
+            return candidates[0]
+        message = (
+            "no camera registry is configured"
+            if not candidates
+            else ("several camera registries are configured: add ?registry=NAME")
+        )
+        status = web.HTTPServiceUnavailable if not candidates else web.HTTPBadRequest
+        raise status(text=json.dumps({"error": message}), content_type="application/json")
+
+    def wrap(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def wrapped(request: web.Request) -> web.StreamResponse:
+            source = registry(request)
+            try:
+                return await handler(request, source)
+            except RegistryUnavailable:
+                return json_error(
+                    503, "the registry is starting, try again", headers={"Retry-After": "2"}
+                )
+            except InvalidRequest as exc:
+                return json_error(422, "validation failed", [e.as_dict() for e in exc.errors])
+            except NotFound:
+                return json_error(404, "no such registration")
+            except TransitionError as exc:
+                return json_error(409, str(exc))
+
+        return wrapped
+
+    return [
+        Route("POST", "/api/v1/registrations", wrap(register), auth=False),
+        Route("GET", "/api/v1/registrations/{id}", wrap(registration_status), auth=False),
+        Route("GET", "/api/v1/cameras", wrap(list_cameras)),
+        Route("GET", "/api/v1/cameras/{id}", wrap(get_camera)),
+        Route("PATCH", "/api/v1/cameras/{id}", wrap(edit_camera)),
+        Route("GET", "/api/v1/cameras/{id}/audit", wrap(camera_audit)),
+        Route("POST", "/api/v1/cameras/{id}/{action}", wrap(camera_action)),
+        Route("GET", "/api/v1/sd/cameras", wrap(service_discovery)),
+    ]
+
+
+async def read_json(request: web.Request, source: RegistrySource | None = None) -> Any:
+    """The body as JSON, at most MAX_BODY bytes; errors are field-style like validation."""
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise _TooLarge()
+    body = await request.content.read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
+        raise _TooLarge()
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise _Malformed() from None
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Malformed(Exception):
+    pass
+
+
+def _body_error(exc: Exception) -> web.Response:
+    if isinstance(exc, _TooLarge):
+        return json_error(413, f"request body larger than {MAX_BODY} bytes")
+    return json_error(
+        400,
+        "request body is not valid JSON",
+        [{"field": "(body)", "message": "must be a JSON object"}],
+    )
+
+
+async def register(request: web.Request, source: RegistrySource) -> web.StreamResponse:
+    wait = source.register_limiter.take(client_address(request, source.trusted_proxies))
+    if wait:
+        source.metrics.inc(rm.REQUESTS.name, endpoint="register", result="rate_limited")
+        return json_error(
+            429,
+            "too many registrations from this address, try later",
+            headers={"Retry-After": retry_after(wait)},
+        )
+    try:
+        data = await read_json(request)
+    except (_TooLarge, _Malformed) as exc:
+        result = "too_large" if isinstance(exc, _TooLarge) else "malformed"
+        source.metrics.inc(rm.REQUESTS.name, endpoint="register", result=result)
+        return _body_error(exc)
+    try:
+        row = await source.register(data)
+    except InvalidRequest:
+        source.metrics.inc(rm.REQUESTS.name, endpoint="register", result="invalid")
+        raise
+    source.metrics.inc(rm.REQUESTS.name, endpoint="register", result="accepted")
+    url = status_url(row)
+    return web.json_response(
+        {"id": row["id"], "status": row["status"], "status_url": url},
+        status=201,
+        headers={"Location": url},
+    )
+
+
+async def registration_status(request: web.Request, source: RegistrySource) -> web.StreamResponse:
+    wait = source.status_limiter.take(client_address(request, source.trusted_proxies))
+    if wait:
+        source.metrics.inc(rm.REQUESTS.name, endpoint="status", result="rate_limited")
+        return json_error(
+            429, "too many requests, try later", headers={"Retry-After": retry_after(wait)}
+        )
+    reg_id = request.match_info["id"]
+    if not _ID.match(reg_id):
+        source.metrics.inc(rm.REQUESTS.name, endpoint="status", result="not_found")
+        return json_error(404, "no such registration")
+    try:
+        row = await source.get(reg_id)
+    except NotFound:
+        source.metrics.inc(rm.REQUESTS.name, endpoint="status", result="not_found")
+        raise
+    source.metrics.inc(rm.REQUESTS.name, endpoint="status", result="found")
+    return web.json_response(public_status(row))
+
+
+async def list_cameras(request: web.Request, source: RegistrySource) -> web.StreamResponse:
+    status = request.query.get("status")
+    if status is not None and status not in STATUSES:
+        return json_error(400, f"status must be one of {', '.join(STATUSES)}")
+    rows = await source.list(status, request.query.get("district"))
+    return web.json_response({"cameras": rows})
+
+
+async def get_camera(request: web.Request, source: RegistrySource) -> web.StreamResponse:
+    return web.json_response(await source.get(request.match_info["id"]))
+
+
+async def camera_audit(request: web.Request, source: RegistrySource) -> web.StreamResponse:
+    return web.json_response({"audit": await source.audit(request.match_info["id"])})
+
+
+async def camera_action(request: web.Request, source: RegistrySource) -> web.StreamResponse:
+    action = request.match_info["action"]
+    if action not in ADMIN_ACTIONS:
+        return json_error(404, f"unknown action; use one of {', '.join(ADMIN_ACTIONS)}")
+    row = await source.act(request.match_info["id"], action, actor_of(request))
+    return web.json_response(row)
+
+
+async def edit_camera(request: web.Request, source: RegistrySource) -> web.StreamResponse:
+    try:
+        data = await read_json(request)
+    except (_TooLarge, _Malformed) as exc:
+        return _body_error(exc)
+    row = await source.edit(request.match_info["id"], data, actor_of(request))
+    return web.json_response(row)
+
+
+async def service_discovery(request: web.Request, source: RegistrySource) -> web.StreamResponse:
+    return web.json_response(await source.sd_targets())

@@ -1,0 +1,94 @@
+"""The `camera_registry` source's configuration: where the database lives and the policy."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from sitroom import ConfigModel, ConfigPath, Duration, SourceConfig
+
+# Ports cameras commonly serve on: HTTP(S) snapshots and MJPEG, RTSP and its alternates.
+DEFAULT_PORTS = [80, 81, 88, 443, 554, 8000, 8080, 8081, 8443, 8554, 10554]
+
+
+class BoundingBox(ConfigModel):
+    """Registrations must lie inside the city (default: Kota Semarang, generously)."""
+
+    lat_min: float = Field(default=-7.15, ge=-90, le=90)
+    lat_max: float = Field(default=-6.90, ge=-90, le=90)
+    lon_min: float = Field(default=110.25, ge=-180, le=180)
+    lon_max: float = Field(default=110.52, ge=-180, le=180)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BoundingBox:
+        if self.lat_min >= self.lat_max or self.lon_min >= self.lon_max:
+            raise ValueError("bbox: lat_min < lat_max and lon_min < lon_max are required")
+        return self
+
+
+class RateLimit(ConfigModel):
+    """A token bucket per client address: `burst` at once, then `per_minute` sustained."""
+
+    per_minute: float = Field(default=6.0, gt=0)
+    burst: int = Field(default=5, ge=1)
+    max_clients: int = Field(
+        default=10_000, ge=1, description="Buckets kept in memory (oldest dropped first)."
+    )
+
+
+class RegistryConfig(SourceConfig):
+    kind: str = "camera_registry"
+    database: ConfigPath | None = Field(
+        default=None,
+        description="SQLite file; default <state_dir>/camera_registry/<name>.registry.sqlite3.",
+    )
+    bbox: BoundingBox = BoundingBox()
+    allow_networks: list[str] = Field(
+        default_factory=list,
+        description="CIDRs reachable although private/loopback (the city's camera VPN).",
+    )
+    allowed_ports: list[int] = Field(default_factory=lambda: list(DEFAULT_PORTS), min_length=1)
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="CIDRs of reverse proxies whose X-Forwarded-For names the real client.",
+    )
+    registration_limit: RateLimit = RateLimit()
+    status_limit: RateLimit = RateLimit(per_minute=60, burst=20)
+    probe_timeout: Duration = Field(default=10.0, gt=0, le=120)
+    probe_max_bytes: int = Field(default=4_000_000, ge=1024, le=64_000_000)
+    probe_concurrency: int = Field(default=2, ge=1, le=32)
+    refresh_interval: Duration = Field(
+        default=2.0, gt=0, description="How often to notice changes made by `sitroom cameras`."
+    )
+    camera_prefix: str = Field(default="reg-", pattern=r"^[a-z0-9][a-z0-9_.-]{0,20}$")
+    camera_defaults: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Fields merged into every published camera (e.g. analysis_interval).",
+    )
+
+    @field_validator("allow_networks", "trusted_proxies")
+    @classmethod
+    def _cidrs(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                ipaddress.ip_network(value, strict=False)
+            except ValueError:
+                raise ValueError(f"not a CIDR network: {value!r}") from None
+        return values
+
+    @field_validator("allowed_ports")
+    @classmethod
+    def _ports(cls, values: list[int]) -> list[int]:
+        if any(not 0 < p < 65536 for p in values):
+            raise ValueError("ports must be in 1..65535")
+        return values
+
+    @field_validator("camera_defaults")
+    @classmethod
+    def _defaults(cls, values: dict[str, Any]) -> dict[str, Any]:
+        reserved = {"kind", "name", "url", "username", "password", "pin_address"}
+        if clash := sorted(reserved & set(values)):
+            raise ValueError(f"camera_defaults may not set {', '.join(clash)}")
+        return values

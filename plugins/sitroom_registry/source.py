@@ -1,0 +1,341 @@
+"""The `camera_registry` source: owns the store, runs the probe worker, publishes cameras.
+
+One streaming source per registry. `run()` opens the SQLite store, puts registrations a
+killed process left in `probing` back in the queue, then loops: claim pending registrations
+for probing (bounded concurrency), and whenever anything changed (our own writes, or the
+`sitroom cameras` CLI committing to the same file) republish the active cameras and refresh
+the metrics. The HTTP routes call the methods below; they never touch SQLite themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import ipaddress
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from sitroom import StreamingSource
+from sitroom.context import SourceContext
+from sitroom.netguard import NetGuard
+from sitroom_registry import metrics as rm
+from sitroom_registry.config import RegistryConfig
+from sitroom_registry.lifecycle import STATUSES
+from sitroom_registry.models import (
+    DISTRICTS,
+    DetailsIn,
+    RegistrationIn,
+    StreamEditIn,
+    check_stream,
+    parse_model,
+)
+from sitroom_registry.probe import RESULTS, ProbeTarget, probe
+from sitroom_registry.ratelimit import TokenBucketLimiter
+from sitroom_registry.store import AsyncStore, RegistryStore
+
+DB_FILENAME = "registry.sqlite3"
+
+
+def camera_config(
+    row: dict[str, Any], creds: tuple[str | None, str | None], defaults: dict[str, Any]
+) -> dict[str, Any]:
+    """The `camera` source an active registration becomes (see the contract in README)."""
+    host = row["host"]
+    host = f"[{host}]" if ":" in host else host
+    config: dict[str, Any] = {
+        **defaults,
+        "kind": "camera",
+        "name": row["camera_name"],
+        "url": f"{row['protocol']}://{host}:{row['port']}{row['path']}",
+        "pin_address": row["pinned_address"],
+        "follow_redirects": False,
+        "district": row["district"],
+        "latitude": row["latitude"],
+        "longitude": row["longitude"],
+        "owner_type": row["owner_type"],
+        # a public place name, never the owner's street address
+        "location": row["location_name"] or row["district"],
+    }
+    username, password = creds
+    if username is not None:
+        config["username"] = username
+    if password is not None:
+        config["password"] = password
+    return config
+
+
+def default_db_path(state_dir: Path, name: str) -> Path:
+    """Where `ctx.state_path` puts the database; the CLI finds it the same way."""
+    return Path(state_dir) / "camera_registry" / f"{name}.{DB_FILENAME}"
+
+
+class RegistryUnavailable(Exception):
+    """The store is not open (starting, or restarting after an error): HTTP 503."""
+
+
+class RegistrySource(StreamingSource):
+    config: RegistryConfig
+
+    def __init__(self, config: RegistryConfig, ctx: SourceContext) -> None:
+        super().__init__(config, ctx)
+        self.guard = NetGuard(config.allow_networks, config.allowed_ports)
+        self.trusted_proxies = tuple(
+            ipaddress.ip_network(n, strict=False) for n in config.trusted_proxies
+        )
+        reg, status = config.registration_limit, config.status_limit
+        self.register_limiter = TokenBucketLimiter(reg.per_minute, reg.burst, reg.max_clients)
+        self.status_limiter = TokenBucketLimiter(
+            status.per_minute, status.burst, status.max_clients
+        )
+        self._store: AsyncStore | None = None
+        self._wake = asyncio.Event()
+        self._published: str | None = None
+        self._probes: set[asyncio.Task[None]] = set()
+
+    # -- lifetime -------------------------------------------------------------------------
+
+    @property
+    def db_path(self) -> Path:
+        return self.config.database or self.ctx.state_path(DB_FILENAME)
+
+    @property
+    def store(self) -> AsyncStore:
+        if self._store is None:
+            raise RegistryUnavailable("the registry is starting")
+        return self._store
+
+    async def run(self) -> None:
+        rm.initialise(self.metrics)
+        store = AsyncStore(self.db_path)
+        await store.open()
+        try:
+            recovered = await store.call(store.store.recover_probes)
+            if recovered:
+                self.log.info("registry_probes_requeued", registrations=recovered)
+            self._store = store
+            self.ctx.set_detail("database", str(self.db_path))
+            version = -1
+            while True:
+                free = self.config.probe_concurrency - len(self._probes)
+                if free > 0:
+                    self._claim_probes(await store.call(store.store.claim_for_probe, free))
+                current = await store.call(store.store.data_version)
+                if current != version or self._wake.is_set():
+                    self._wake.clear()
+                    version = current
+                    await self.refresh()
+                self.ctx.mark_success()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.config.refresh_interval)
+        finally:
+            self._store = None
+            for task in self._probes:
+                task.cancel()
+            if self._probes:
+                await asyncio.gather(*self._probes, return_exceptions=True)
+            await store.close()
+
+    def changed(self) -> None:
+        """Our own write: refresh metrics and published cameras now, not at the next tick."""
+        self._wake.set()
+
+    # -- publishing and metrics ---------------------------------------------------------
+
+    async def refresh(self) -> None:
+        store = self.store
+        counts = await store.call(store.store.counts)
+        rm.set_counts(self.metrics, counts)
+        active = await store.call(store.store.list, "active")
+        configs = []
+        for row in active:
+            creds = await store.call(store.store.credentials, row["id"])
+            configs.append(camera_config(row, creds, self.config.camera_defaults))
+        fingerprint = hashlib.sha256(
+            json.dumps(configs, sort_keys=True, default=str).encode()
+        ).hexdigest()
+        if fingerprint != self._published:
+            await self.ctx.publish_sources(configs)
+            self._published = fingerprint
+            self.metrics.set(rm.PUBLISHED.name, len(configs))
+            self.log.info("registry_cameras_published", cameras=len(configs))
+
+    # -- probing --------------------------------------------------------------------------
+
+    def _claim_probes(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            task = asyncio.get_running_loop().create_task(self._probe_one(row))
+            self._probes.add(task)
+            task.add_done_callback(self._probe_done)
+
+    def _probe_done(self, task: asyncio.Task[None]) -> None:
+        self._probes.discard(task)
+        self._wake.set()  # a slot is free: claim the next one
+
+    async def _probe_one(self, row: dict[str, Any]) -> None:
+        store = self.store
+        username, password = await store.call(store.store.credentials, row["id"])
+        target = ProbeTarget(
+            row["protocol"], row["host"], row["port"], row["path"], username, password
+        )
+        started = time.perf_counter()
+        result = await probe(
+            target,
+            self.guard,
+            self.config.probe_timeout,
+            self.config.probe_max_bytes,
+            self.ctx.run_blocking,
+        )
+        self.metrics.observe(rm.PROBE_DURATION.name, time.perf_counter() - started)
+        self.metrics.inc(rm.PROBES.name, result=result.result)
+        await store.call(
+            store.store.record_probe,
+            row["id"],
+            result.ok,
+            result.result,
+            result.detail,
+            result.address,
+            result.width,
+            result.height,
+            result.codec,
+        )
+        self.log.info(
+            "registration_probed",
+            registration=row["id"],
+            result=result.result,
+            protocol=row["protocol"],
+        )
+
+    # -- operations the routes and tests call ---------------------------------------------
+
+    async def register(self, data: Any, actor: str = "api") -> dict[str, Any]:
+        """Validate, guard, store (committed before returning). Raises InvalidRequest."""
+        form = parse_model(RegistrationIn, data, self.config.bbox)
+        spec = await check_stream(form.stream, self.guard)
+        store = self.store
+        fields = {
+            **form.model_dump(exclude={"stream", "consent"}),
+            "protocol": spec.protocol,
+            "host": spec.host,
+            "port": spec.port,
+            "path": spec.path,
+            "pinned_address": spec.address,
+            "source": "api",
+        }
+        reg_id = await store.call(
+            store.store.create,
+            fields,
+            spec.username,
+            spec.password,
+            actor,
+            camera_prefix=self.config.camera_prefix,
+        )
+        self.changed()
+        self.log.info(
+            "registration_received",
+            registration=reg_id,
+            district=form.district,
+            owner_type=form.owner_type,
+            protocol=spec.protocol,
+        )
+        return await store.call(store.store.get, reg_id)
+
+    async def get(self, reg_id: str) -> dict[str, Any]:
+        store = self.store
+        row = await store.call(store.store.get, reg_id)
+        username, password = await store.call(store.store.credentials, reg_id)
+        return {**row, "has_credentials": username is not None or password is not None}
+
+    async def list(
+        self, status: str | None = None, district: str | None = None
+    ) -> list[dict[str, Any]]:
+        store = self.store
+        return await store.call(store.store.list, status, district)
+
+    async def audit(self, reg_id: str) -> list[dict[str, Any]]:
+        store = self.store
+        await store.call(store.store.get, reg_id)  # 404 for unknown ids
+        return await store.call(store.store.audit, reg_id)
+
+    async def act(self, reg_id: str, action: str, actor: str) -> dict[str, Any]:
+        store = self.store
+        row = await store.call(store.store.transition, reg_id, action, actor)
+        self.metrics.inc(rm.ADMIN_ACTIONS.name, action=action)
+        self.log.info(
+            "registration_changed",
+            registration=reg_id,
+            action=action,
+            status=row["status"],
+            actor=actor,
+        )
+        self.changed()
+        return row
+
+    async def edit(self, reg_id: str, data: Any, actor: str) -> dict[str, Any]:
+        """Change details; a new stream address is guarded again and re-probed."""
+        store = self.store
+        if not isinstance(data, dict):
+            parse_model(DetailsIn, data, self.config.bbox)  # raises the uniform error
+        current = await store.call(store.store.get, reg_id)
+        detail_fields = set(DetailsIn.model_fields)
+        details = {k: v for k, v in data.items() if k != "stream"}
+        merged = {k: current[k] for k in detail_fields} | details
+        form = parse_model(DetailsIn, merged, self.config.bbox)
+        changes = {k: v for k, v in form.model_dump().items() if k in details}
+        credentials = None
+        reprobe = False
+        if "stream" in data:
+            stream = parse_model(StreamEditIn, {"stream": data["stream"]}, self.config.bbox).stream
+            spec = await check_stream(stream, self.guard)
+            changes |= {
+                "protocol": spec.protocol,
+                "host": spec.host,
+                "port": spec.port,
+                "path": spec.path,
+                "pinned_address": spec.address,
+            }
+            credentials = (spec.username, spec.password)
+            reprobe = True
+        row = await store.call(store.store.edit, reg_id, changes, actor, credentials, reprobe)
+        self.metrics.inc(rm.ADMIN_ACTIONS.name, action="edit")
+        self.log.info(
+            "registration_changed",
+            registration=reg_id,
+            action="edit",
+            fields=sorted(changes),
+            status=row["status"],
+            actor=actor,
+        )
+        self.changed()
+        return row
+
+    async def sd_targets(self) -> list[dict[str, Any]]:
+        """Prometheus HTTP SD groups: host:port per active camera, descriptive labels."""
+        rows = await self.list("active")
+        groups = []
+        for row in rows:
+            host = f"[{row['host']}]" if ":" in row["host"] else row["host"]
+            groups.append(
+                {
+                    "targets": [f"{host}:{row['port']}"],
+                    "labels": {
+                        "__meta_sitroom_registry": self.config.name,
+                        "__meta_sitroom_camera": row["camera_name"],
+                        "__meta_sitroom_protocol": row["protocol"],
+                        "__meta_sitroom_district": row["district"],
+                        "__meta_sitroom_owner_type": row["owner_type"],
+                        "__meta_sitroom_latitude": str(row["latitude"]),
+                        "__meta_sitroom_longitude": str(row["longitude"]),
+                    },
+                }
+            )
+        return groups
+
+
+def open_sync_store(path: Path) -> RegistryStore:
+    return RegistryStore(path).open()
+
+
+__all__ = ["DISTRICTS", "RESULTS", "STATUSES", "RegistrySource", "RegistryUnavailable"]

@@ -1,0 +1,476 @@
+"""The registry's SQLite store: registrations, credentials apart, and an audit log.
+
+Durability: WAL journal with `synchronous=FULL`. Every write is one transaction committed
+before the API answers, so a registration that got a 201 survives a SIGKILL. WAL with
+`synchronous=NORMAL` would already survive a killed process (the WAL is in the OS page
+cache), but can lose the last commits on power loss or a kernel crash; registrations arrive
+at human pace, so an fsync per commit costs nothing noticeable and "acknowledged means on
+disk" holds for every failure, not just process death.
+
+Threading: one connection, used by one thread. The daemon wraps the store in `AsyncStore`,
+which runs every call on a dedicated single-thread executor, so SQLite never blocks the
+event loop and never sees two threads. The CLI uses the store directly. Other processes (the
+CLI while the daemon runs) are serialised by SQLite's locks; `BEGIN IMMEDIATE` takes the
+write lock up front so two writers wait rather than deadlock, and `busy_timeout` bounds it.
+
+Credentials live in their own table and leave it only through `credentials()`: list, get,
+export and audit never join it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+from sitroom_registry.lifecycle import TransitionError, target
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the initial schema
+    """
+    CREATE TABLE registrations (
+        id TEXT PRIMARY KEY,
+        camera_name TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        owner_name TEXT NOT NULL,
+        contact_phone TEXT,
+        contact_email TEXT,
+        owner_type TEXT NOT NULL,
+        address TEXT NOT NULL,
+        district TEXT NOT NULL,
+        location_name TEXT,
+        latitude REAL NOT NULL,
+        longitude REAL NOT NULL,
+        protocol TEXT NOT NULL,
+        host TEXT NOT NULL,
+        port INTEGER NOT NULL,
+        path TEXT NOT NULL,
+        pinned_address TEXT NOT NULL,
+        consent_at REAL NOT NULL,
+        source TEXT NOT NULL DEFAULT 'api',
+        probe_result TEXT,
+        probe_detail TEXT,
+        probed_at REAL,
+        width INTEGER,
+        height INTEGER,
+        codec TEXT
+    );
+    CREATE INDEX registrations_status ON registrations(status);
+    CREATE TABLE credentials (
+        registration_id TEXT PRIMARY KEY
+            REFERENCES registrations(id) ON DELETE CASCADE,
+        username TEXT,
+        password TEXT
+    );
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        registration_id TEXT NOT NULL REFERENCES registrations(id) ON DELETE CASCADE,
+        at REAL NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        from_status TEXT,
+        to_status TEXT,
+        detail TEXT
+    );
+    CREATE INDEX audit_registration ON audit_log(registration_id, id);
+    """,
+)
+
+PUBLIC_COLUMNS = [
+    "id",
+    "camera_name",
+    "status",
+    "created_at",
+    "updated_at",
+    "owner_name",
+    "contact_phone",
+    "contact_email",
+    "owner_type",
+    "address",
+    "district",
+    "location_name",
+    "latitude",
+    "longitude",
+    "protocol",
+    "host",
+    "port",
+    "path",
+    "pinned_address",
+    "consent_at",
+    "source",
+    "probe_result",
+    "probe_detail",
+    "probed_at",
+    "width",
+    "height",
+    "codec",
+]
+EDITABLE = frozenset(
+    [
+        "owner_name",
+        "contact_phone",
+        "contact_email",
+        "owner_type",
+        "address",
+        "district",
+        "location_name",
+        "latitude",
+        "longitude",
+        "protocol",
+        "host",
+        "port",
+        "path",
+        "pinned_address",
+    ]
+)
+
+
+class NotFound(Exception):
+    pass
+
+
+def new_id() -> str:
+    """Unguessable: the public status URL is the only secret a citizen holds."""
+    return secrets.token_hex(8)
+
+
+class RegistryStore:
+    """Synchronous store; one instance per thread (see AsyncStore)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._conn: sqlite3.Connection | None = None
+
+    # -- connection ---------------------------------------------------------------------
+
+    def open(self) -> RegistryStore:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists():
+            # owner contacts and camera passwords: not for other local users
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600)
+            os.close(fd)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA busy_timeout = 5000")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        self._conn = conn
+        self._migrate()
+        return self
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise RuntimeError("store is not open")
+        return self._conn
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)"
+            )
+            done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+            for version, script in enumerate(MIGRATIONS, start=1):
+                if version in done:
+                    continue
+                for statement in script.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                    (version, time.time()),
+                )
+
+    def schema_version(self) -> int:
+        row = self.conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+
+    def data_version(self) -> int:
+        """Changes whenever ANOTHER connection commits (the CLI): time to republish."""
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    # -- reads --------------------------------------------------------------------------
+
+    def get(self, reg_id: str) -> dict[str, Any]:
+        row = self.conn.execute(
+            f"SELECT {', '.join(PUBLIC_COLUMNS)} FROM registrations WHERE id = ?", (reg_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(reg_id)
+        return dict(row)
+
+    def list(self, status: str | None = None, district: str | None = None) -> list[dict[str, Any]]:
+        sql = f"SELECT {', '.join(PUBLIC_COLUMNS)} FROM registrations"
+        where, args = [], []
+        if status is not None:
+            where.append("status = ?")
+            args.append(status)
+        if district is not None:
+            where.append("district = ?")
+            args.append(district)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_at, id"
+        return [dict(row) for row in self.conn.execute(sql, args)]
+
+    def credentials(self, reg_id: str) -> tuple[str | None, str | None]:
+        row = self.conn.execute(
+            "SELECT username, password FROM credentials WHERE registration_id = ?", (reg_id,)
+        ).fetchone()
+        return (row["username"], row["password"]) if row else (None, None)
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        rows = self.conn.execute(
+            "SELECT status, district, COUNT(*) FROM registrations GROUP BY status, district"
+        )
+        return {(r[0], r[1]): int(r[2]) for r in rows}
+
+    def audit(self, reg_id: str) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT at, actor, action, from_status, to_status, detail FROM audit_log "
+            "WHERE registration_id = ? ORDER BY id",
+            (reg_id,),
+        )
+        return [{**dict(r), "detail": json.loads(r["detail"] or "{}")} for r in rows]
+
+    # -- writes -------------------------------------------------------------------------
+
+    def _audit(
+        self,
+        conn: sqlite3.Connection,
+        reg_id: str,
+        actor: str,
+        action: str,
+        before: str | None,
+        after: str | None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        conn.execute(
+            "INSERT INTO audit_log (registration_id, at, actor, action, from_status, to_status,"
+            " detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (reg_id, time.time(), actor, action, before, after, json.dumps(detail or {})),
+        )
+
+    def create(
+        self,
+        fields: dict[str, Any],
+        username: str | None,
+        password: str | None,
+        actor: str,
+        status: str = "pending",
+        camera_prefix: str = "reg-",
+    ) -> str:
+        reg_id = new_id()
+        now = time.time()
+        row = {
+            **fields,
+            "id": reg_id,
+            "camera_name": f"{camera_prefix}{reg_id}",
+            "status": status,
+            "created_at": now,
+            "updated_at": now,
+            "consent_at": now,
+        }
+        columns = [c for c in PUBLIC_COLUMNS if c in row]
+        with self._write() as conn:
+            conn.execute(
+                f"INSERT INTO registrations ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' for _ in columns)})",
+                [row[c] for c in columns],
+            )
+            if username is not None or password is not None:
+                conn.execute(
+                    "INSERT INTO credentials (registration_id, username, password) "
+                    "VALUES (?, ?, ?)",
+                    (reg_id, username, password),
+                )
+            self._audit(conn, reg_id, actor, "register", None, status, {"source": row["source"]})
+        return reg_id
+
+    def _status(self, conn: sqlite3.Connection, reg_id: str) -> str:
+        row = conn.execute("SELECT status FROM registrations WHERE id = ?", (reg_id,)).fetchone()
+        if row is None:
+            raise NotFound(reg_id)
+        return str(row[0])
+
+    def transition(
+        self, reg_id: str, action: str, actor: str, detail: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Apply a lifecycle action atomically (read status, check, write, audit)."""
+        with self._write() as conn:
+            before = self._status(conn, reg_id)
+            after = target(action, before)
+            conn.execute(
+                "UPDATE registrations SET status = ?, updated_at = ? WHERE id = ?",
+                (after, time.time(), reg_id),
+            )
+            self._audit(conn, reg_id, actor, action, before, after, detail)
+        return self.get(reg_id)
+
+    def claim_for_probe(self, limit: int) -> list[dict[str, Any]]:
+        """Move up to `limit` pending registrations to probing; return them."""
+        with self._write() as conn:
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT id FROM registrations WHERE status = 'pending' "
+                    "ORDER BY updated_at LIMIT ?",
+                    (limit,),
+                )
+            ]
+            for reg_id in ids:
+                conn.execute(
+                    "UPDATE registrations SET status = 'probing', updated_at = ? WHERE id = ?",
+                    (time.time(), reg_id),
+                )
+                self._audit(conn, reg_id, "system", "probe_start", "pending", "probing")
+        return [self.get(reg_id) for reg_id in ids]
+
+    def recover_probes(self) -> int:
+        """Registrations left in `probing` by a killed process go back to the queue."""
+        with self._write() as conn:
+            ids = [
+                r[0] for r in conn.execute("SELECT id FROM registrations WHERE status = 'probing'")
+            ]
+            for reg_id in ids:
+                conn.execute(
+                    "UPDATE registrations SET status = 'pending', updated_at = ? WHERE id = ?",
+                    (time.time(), reg_id),
+                )
+                self._audit(conn, reg_id, "system", "recover", "probing", "pending")
+        return len(ids)
+
+    def record_probe(
+        self,
+        reg_id: str,
+        ok: bool,
+        result: str,
+        detail: str,
+        pinned_address: str | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        codec: str | None = None,
+    ) -> dict[str, Any]:
+        action = "probe_ok" if ok else "probe_failed"
+        with self._write() as conn:
+            before = self._status(conn, reg_id)
+            try:
+                after = target(action, before)
+            except TransitionError:
+                # edited or retired while the probe ran: keep the admin's decision
+                self._audit(
+                    conn,
+                    reg_id,
+                    "system",
+                    f"{action}_discarded",
+                    before,
+                    before,
+                    {"result": result},
+                )
+                return self.get(reg_id)
+            conn.execute(
+                "UPDATE registrations SET status = ?, updated_at = ?, probe_result = ?, "
+                "probe_detail = ?, probed_at = ?, width = ?, height = ?, codec = ?, "
+                "pinned_address = COALESCE(?, pinned_address) WHERE id = ?",
+                (
+                    after,
+                    time.time(),
+                    result,
+                    detail,
+                    time.time(),
+                    width,
+                    height,
+                    codec,
+                    pinned_address,
+                    reg_id,
+                ),
+            )
+            self._audit(conn, reg_id, "system", action, before, after, {"result": result})
+        return self.get(reg_id)
+
+    def edit(
+        self,
+        reg_id: str,
+        changes: dict[str, Any],
+        actor: str,
+        credentials: tuple[str | None, str | None] | None = None,
+        reprobe: bool = False,
+    ) -> dict[str, Any]:
+        """Change fields; `reprobe` sends the registration back to `pending`."""
+        unknown = set(changes) - EDITABLE
+        if unknown:
+            raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
+        with self._write() as conn:
+            before = self._status(conn, reg_id)
+            if before == "retired":
+                raise TransitionError("retire", before)
+            after = "pending" if reprobe else before
+            sets = {**changes, "status": after, "updated_at": time.time()}
+            conn.execute(
+                f"UPDATE registrations SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
+                [*sets.values(), reg_id],
+            )
+            changed = sorted(changes)
+            if credentials is not None:
+                changed.append("credentials")
+                conn.execute("DELETE FROM credentials WHERE registration_id = ?", (reg_id,))
+                if credentials != (None, None):
+                    conn.execute(
+                        "INSERT INTO credentials (registration_id, username, password) "
+                        "VALUES (?, ?, ?)",
+                        (reg_id, *credentials),
+                    )
+            # field names only: values may be contacts or credentials
+            self._audit(conn, reg_id, actor, "edit", before, after, {"fields": changed})
+        return self.get(reg_id)
+
+
+class AsyncStore:
+    """Runs a RegistryStore on one dedicated thread, off the event loop."""
+
+    def __init__(self, path: Path) -> None:
+        self.store = RegistryStore(path)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sitroom-registry")
+
+    async def call(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, lambda: func(*args, **kwargs))
+
+    async def open(self) -> None:
+        await self.call(self.store.open)
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.call(self.store.close)
+        self._executor.shutdown(wait=False)
