@@ -176,6 +176,10 @@ def build_parser(plugins: PluginSet) -> argparse.ArgumentParser:
     )
     simulate.set_defaults(func=cmd_simulate)
 
+    from sitroom.grafana_push import add_parser as add_grafana_parser
+
+    add_grafana_parser(sub)
+
     plugins.manager.hook.sitroom_cli(subparsers=sub)
     return parser
 

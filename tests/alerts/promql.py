@@ -11,6 +11,9 @@ typo can never hide.
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+import yaml
 
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
 _BRACES = re.compile(r"\{[^{}]*\}")
@@ -72,4 +75,20 @@ def declared_metrics() -> set[str]:
             names.update(f"{spec.name}{suffix}" for suffix in ("_bucket", "_sum", "_count"))
         else:
             names.add(spec.name)
+    return names
+
+
+def config_declared_metrics(config_dir: Path) -> set[str]:
+    """Metrics a config declares for generic kinds (http_json's `metrics:` list in conf.d).
+
+    Read from the YAML rather than a plugin's spec list, because these names exist only in
+    config; `sitroom check-config` has already validated them against the kind's model.
+    """
+    names: set[str] = set()
+    for path in sorted(config_dir.glob("*.yaml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for source in doc.get("sources") or []:
+            for metric in (source or {}).get("metrics") or []:
+                if isinstance(metric, dict) and isinstance(metric.get("name"), str):
+                    names.add(metric["name"])
     return names
