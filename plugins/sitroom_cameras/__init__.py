@@ -1,1 +1,56 @@
-"""sitroom cameras plugin (in progress)."""
+"""Cameras: stream health and video analytics for the city's CCTV (OpenCV + PyAV).
+
+One `camera` source per camera, over RTSP, HTTP MJPEG, HTTP(S) JPEG snapshots or a local
+file (demo). See README.md for config, metrics, limits and the CPU cost per camera.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sitroom import Route, SimulatorSpec, SourceKind, hookimpl
+from sitroom_cameras.config import CameraConfig
+from sitroom_cameras.metrics import METRICS
+
+if TYPE_CHECKING:
+    from sitroom.daemon import DaemonAPI
+
+
+def _factory(config: CameraConfig, ctx):  # type: ignore[no-untyped-def]
+    from sitroom_cameras.source import CameraSource
+
+    return CameraSource(config, ctx)
+
+
+@hookimpl
+def sitroom_source_kinds() -> list[SourceKind]:
+    return [
+        SourceKind(
+            name="camera",
+            config_model=CameraConfig,
+            factory=_factory,
+            metrics=METRICS,
+            description="A CCTV camera: stream health, motion, tamper, people, lane occupancy.",
+        )
+    ]
+
+
+@hookimpl
+def sitroom_routes(daemon: DaemonAPI) -> list[Route]:
+    from sitroom_cameras.routes import snapshot_route
+
+    return [snapshot_route(daemon)]
+
+
+@hookimpl
+def sitroom_simulators() -> list[SimulatorSpec]:
+    from sitroom_cameras.simulator import CameraSimulatorConfig, run_camera_simulator
+
+    return [
+        SimulatorSpec(
+            name="cameras",
+            config_model=CameraSimulatorConfig,
+            run=run_camera_simulator,
+            description="Loopback HTTP cameras (MJPEG stream and JPEG snapshot) for the demo.",
+        )
+    ]

@@ -1,0 +1,145 @@
+"""What one analysed frame says: motion, light, focus, frozen picture, tamper, people, lanes.
+
+`Analyzer.analyse()` runs in the daemon's worker pool (it is pure CPU work on numpy arrays)
+and returns a plain `FrameReport`; the source writes metrics from it on the event loop. One
+analyzer per camera holds the little state the measures need (previous frame, reference).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from sitroom_cameras import people
+from sitroom_cameras.config import CameraConfig
+from sitroom_cameras.tamper import ReferenceScene
+from sitroom_cameras.zones import ZoneSet, contains
+
+
+@dataclass
+class FrameReport:
+    full_size: tuple[int, int]
+    motion: float
+    brightness: float
+    sharpness: float
+    scene_change: float
+    frozen_seconds: float
+    tamper: str | None
+    zone_motion: dict[str, float] = field(default_factory=dict)
+    zone_people: dict[str, int] = field(default_factory=dict)
+    occupancy: dict[str, float] = field(default_factory=dict)
+    people: list[tuple[int, int, int, int]] = field(default_factory=list)  # full-res boxes
+    cpu_seconds: float = 0.0
+
+
+def resize_to_width(grey: np.ndarray, width: int) -> np.ndarray:
+    h, w = grey.shape[:2]
+    if w == width:
+        return grey
+    height = max(1, round(h * width / w))
+    interp = cv2.INTER_AREA if width < w else cv2.INTER_LINEAR
+    return cv2.resize(grey, (width, height), interpolation=interp)
+
+
+class Analyzer:
+    """Per-camera analysis state; `analyse` must not be called concurrently for one camera."""
+
+    def __init__(self, config: CameraConfig) -> None:
+        self.config = config
+        self.cfg = config.analysis
+        self.zones = ZoneSet(config.zones)
+        self.reference = ReferenceScene()
+        self._prev: np.ndarray | None = None
+        self._prev_raw: np.ndarray | None = None
+        self._still_since: float | None = None
+        self._tamper_since: float | None = None
+        self.snapshot: np.ndarray | None = None  # latest analysed frame, for the API only
+
+    def analyse(self, grey: np.ndarray, full_size: tuple[int, int], now: float) -> FrameReport:
+        """Analyse one grey frame (any size up to the camera's) taken from a `full_size` picture."""
+        started = time.thread_time()
+        cfg = self.cfg
+        raw = resize_to_width(grey, min(cfg.width, grey.shape[1]))
+        small = cv2.GaussianBlur(raw, (5, 5), 0)
+        h, w = small.shape
+        brightness = float(np.mean(small)) / 255.0
+        sharpness = float(cv2.Laplacian(raw, cv2.CV_64F).var())
+
+        if self._prev is None or self._prev.shape != small.shape:
+            motion_mask = np.zeros_like(small)
+            still = False
+        else:
+            diff = cv2.absdiff(small, self._prev)
+            _, motion_mask = cv2.threshold(diff, cfg.motion_diff, 255, cv2.THRESH_BINARY)
+            still = float(np.mean(cv2.absdiff(raw, self._prev_raw))) < cfg.frozen_diff
+        self._prev, self._prev_raw = small, raw
+        if still:
+            self._still_since = self._still_since if self._still_since is not None else now
+        else:
+            self._still_since = None
+        frozen_seconds = (now - self._still_since) if self._still_since is not None else 0.0
+        motion = cv2.countNonZero(motion_mask) / float(w * h)
+
+        alpha = min(1.0, float(self.config.analysis_interval) / float(cfg.reference_seconds))
+        reading = self.reference.check(small, sharpness, alpha)
+        self._track_tamper(reading.condition, now)
+        foreground = self._foreground(small)
+
+        report = FrameReport(full_size, motion, brightness, sharpness, reading.scene_change,
+                             frozen_seconds, reading.condition)
+        masks = self.zones.for_size(full_size, (w, h))
+        if cfg.people and reading.condition is None:
+            report.people = self._people(grey, full_size, cv2.bitwise_or(motion_mask, foreground))
+        for zm in masks:
+            name = zm.zone.name
+            if zm.area == 0:
+                continue
+            moving = cv2.countNonZero(cv2.bitwise_and(motion_mask, zm.mask))
+            report.zone_motion[name] = moving / zm.area
+            report.zone_people[name] = sum(
+                1 for x, y, bw, bh in report.people if contains(zm.polygon_full, x + bw / 2, y + bh)
+            )
+            if zm.zone.type == "lane":
+                covered = cv2.countNonZero(cv2.bitwise_and(foreground, zm.mask))
+                report.occupancy[name] = covered / zm.area
+        self.snapshot = resize_to_width(grey, min(cfg.snapshot_width, grey.shape[1]))
+        report.cpu_seconds = time.thread_time() - started
+        return report
+
+    def _foreground(self, small: np.ndarray) -> np.ndarray:
+        """What differs from the reference scene: parked queues, people standing still."""
+        mean = self.reference.mean
+        if mean is None or mean.shape != small.shape or self.reference.frames < 2:
+            return np.zeros_like(small)
+        diff = cv2.absdiff(small, mean.astype(np.uint8))
+        _, mask = cv2.threshold(diff, self.cfg.motion_diff, 255, cv2.THRESH_BINARY)
+        return cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+
+    def _track_tamper(self, condition: str | None, now: float) -> None:
+        """A camera turned for good becomes the new normal after one reference period."""
+        if condition is None:
+            self._tamper_since = None
+            return
+        if self._tamper_since is None:
+            self._tamper_since = now
+        elif condition == "moved" and now - self._tamper_since > float(self.cfg.reference_seconds):
+            self.reference.reset()
+            self._tamper_since = None
+
+    def _people(self, grey: np.ndarray, full_size: tuple[int, int], mask: np.ndarray
+                ) -> list[tuple[int, int, int, int]]:
+        if not cv2.countNonZero(mask):
+            return []
+        view = resize_to_width(grey, min(self.cfg.people_width, grey.shape[1]))
+        scale = view.shape[1] / mask.shape[1]
+        rois = people.regions(mask, scale, (view.shape[1], view.shape[0]))
+        if not rois:
+            return []
+        to_full = full_size[0] / view.shape[1]
+        return [
+            (round(x * to_full), round(y * to_full), round(bw * to_full), round(bh * to_full))
+            for x, y, bw, bh in people.detect(view, rois)
+        ]

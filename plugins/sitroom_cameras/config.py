@@ -1,0 +1,210 @@
+"""Configuration of a camera source: where the picture comes from, and what to look for in it.
+
+The registry plugin publishes camera sources with this same model, so every field a citizen's
+camera needs (pinned address, no redirects, location for the map) lives here, and validation
+errors name the field an operator has to fix.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from datetime import time as dtime
+from typing import Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from sitroom import ConfigModel, ConfigPath, Duration, SourceConfig
+
+ZONE_NAME = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
+_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def parse_hhmm(value: str) -> dtime:
+    match = _HHMM.match(value.strip())
+    if not match:
+        raise ValueError(f"expected a time of day as HH:MM, got {value!r}")
+    return dtime(int(match.group(1)), int(match.group(2)))
+
+
+class Window(ConfigModel):
+    """A weekly time window, e.g. a market's closed hours 22:00-05:00 (may cross midnight)."""
+
+    start: str
+    end: str
+    days: list[Day] = Field(default_factory=lambda: list(DAYS))
+
+    @field_validator("start", "end")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        parse_hhmm(value)
+        return value.strip()
+
+
+class ZoneConfig(ConfigModel):
+    """A polygon in the camera's full-resolution image coordinates (pixels, x right, y down).
+
+    `type: lane` zones report occupancy and a congestion level for the traffic board; `area`
+    zones report motion and presence, and feed the suspicious-activity and loitering rules.
+    """
+
+    name: str = Field(pattern=ZONE_NAME)
+    polygon: list[tuple[float, float]] = Field(min_length=3, max_length=64)
+    type: Literal["area", "lane"] = "area"
+    presence: Literal["people", "motion"] = Field(
+        default="motion",
+        description="What counts as someone in the zone: a detected person's feet, or motion.",
+    )
+    motion_threshold: float = Field(default=0.02, gt=0, le=1)
+    restricted: list[Window] = Field(
+        default_factory=list,
+        description="Hours when presence here is suspicious (e.g. a market closed at night).",
+    )
+    loiter_after: Duration | None = Field(
+        default=None, gt=0, description="Presence longer than this is loitering."
+    )
+    congestion_thresholds: tuple[float, float, float] = Field(
+        default=(0.15, 0.35, 0.6),
+        description="Lane occupancy ratios at which congestion reaches levels 1, 2 and 3.",
+    )
+
+    @field_validator("polygon")
+    @classmethod
+    def _non_negative(cls, value: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        if any(x < 0 or y < 0 for x, y in value):
+            raise ValueError("polygon coordinates are image pixels and must not be negative")
+        return value
+
+    @field_validator("congestion_thresholds")
+    @classmethod
+    def _increasing(cls, value: tuple[float, float, float]) -> tuple[float, float, float]:
+        if not (0 < value[0] < value[1] < value[2] <= 1):
+            raise ValueError("congestion thresholds must be increasing ratios in (0, 1]")
+        return value
+
+
+class AnalysisConfig(ConfigModel):
+    """Knobs of the per-frame analysis; the defaults suit a street camera at 1 frame/s."""
+
+    width: int = Field(default=320, ge=64, le=1920, description="Width of the analysed frame.")
+    people: bool = Field(default=True, description="Run the HOG people detector.")
+    people_width: int = Field(
+        default=768, ge=128, le=1920, description="Width the people detector sees (cost!)."
+    )
+    night_brightness: float = Field(default=0.18, ge=0, le=1)
+    frozen_after: Duration = Field(default=10.0, gt=0)
+    frozen_diff: float = Field(
+        default=0.4, ge=0, description="Mean grey-level change below this counts as identical."
+    )
+    tamper_after: Duration = Field(default=3.0, ge=0)
+    reference_seconds: Duration = Field(
+        default=120.0, gt=0, description="Time constant of the reference scene."
+    )
+    motion_diff: int = Field(default=20, ge=1, le=255)
+    snapshot_width: int = Field(
+        default=480, ge=64, le=1920, description="Width of the frame kept for the snapshot API."
+    )
+
+
+class CameraConfig(SourceConfig):
+    kind: str = "camera"
+    url: str | None = Field(default=None, description="rtsp://, http:// or https:// address.")
+    path: ConfigPath | None = Field(default=None, description="A local video file, looped.")
+    transport: Literal["auto", "rtsp_tcp", "rtsp_udp", "mjpeg", "snapshot", "file"] = "auto"
+    username: SecretStr | None = None
+    password: SecretStr | None = None
+    pin_address: str | None = Field(
+        default=None, description="Connect to this IP instead of resolving the URL's host."
+    )
+    follow_redirects: bool = False
+    district: str = ""
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    owner_type: str = ""
+    location: str = ""
+    timezone: str = Field(default="Asia/Jakarta", description="For zone schedules (WIB).")
+    analysis_interval: Duration = Field(default=1.0, ge=0.05, le=3600)
+    stall_timeout: Duration | None = Field(
+        default=None, gt=0, description="Reconnect when no frame arrives this long."
+    )
+    long_gop: Literal["decode", "keyframes"] = Field(
+        default="decode",
+        description="GOP longer than the interval: decode every frame, or analyse keyframes only.",
+    )
+    timeout: Duration = Field(default=10.0, gt=0)
+    zones: list[ZoneConfig] = Field(default_factory=list, max_length=32)
+    analysis: AnalysisConfig = AnalysisConfig()
+
+    @field_validator("pin_address")
+    @classmethod
+    def _ip(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return str(ipaddress.ip_address(value.strip("[]")))
+        except ValueError:
+            raise ValueError("pin_address must be an IP address") from None
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            parts = urlsplit(value)
+            _ = parts.port  # raises on a malformed port
+        except ValueError:
+            raise ValueError("url is malformed") from None
+        if parts.scheme not in ("rtsp", "rtsps", "http", "https") or not parts.hostname:
+            raise ValueError("url must be rtsp://, http:// or https:// with a host")
+        return value
+
+    @model_validator(mode="after")
+    def _one_input(self) -> CameraConfig:
+        if (self.url is None) == (self.path is None):
+            raise ValueError("give exactly one of url or path")
+        mode = self.resolved_transport
+        if self.path is not None and mode != "file":
+            raise ValueError(f"transport {mode} needs a url, not a path")
+        if self.url is not None:
+            scheme = urlsplit(self.url).scheme
+            rtsp = mode in ("rtsp_tcp", "rtsp_udp")
+            if rtsp != scheme.startswith("rtsp") or mode == "file":
+                raise ValueError(f"transport {mode} does not fit a {scheme}:// url")
+        if self.pin_address is not None and self.follow_redirects:
+            raise ValueError("follow_redirects cannot be used with pin_address")
+        names = [z.name for z in self.zones]
+        if len(set(names)) != len(names):
+            raise ValueError("zone names must be unique")
+        return self
+
+    @property
+    def resolved_transport(self) -> str:
+        if self.transport != "auto":
+            return self.transport
+        if self.path is not None:
+            return "file"
+        scheme = urlsplit(self.url or "").scheme
+        if scheme.startswith("rtsp"):
+            return "rtsp_tcp"
+        path = urlsplit(self.url or "").path.lower()
+        return "snapshot" if path.endswith((".jpg", ".jpeg")) else "mjpeg"
+
+    @property
+    def effective_stall_timeout(self) -> float:
+        if self.stall_timeout is not None:
+            return float(self.stall_timeout)
+        return max(5.0, 3.0 * float(self.analysis_interval))

@@ -1,0 +1,79 @@
+"""The common face of every way a picture reaches us (RTSP, MJPEG, snapshots, files).
+
+A feed receives encoded frames continuously and cheaply (no decoding), keeps only what the
+next analysis needs, and hands it over as a `Pending` whose `decode()` runs in the worker
+pool. Its counters (frames, GOP, fps, frame age) are the camera's health metrics.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+from sitroom_cameras.decode import Decoded
+
+Pending = Callable[[], Decoded]
+"""Blocking work that decodes what a feed collected into one grey picture."""
+
+
+class FeedStats:
+    """Counters a feed updates as frames arrive (from a reader thread or the event loop)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.frames = 0
+        self.gop: int | None = None
+        self.last_wall: float | None = None
+        self.last_mono: float | None = None
+        self._times: deque[float] = deque(maxlen=64)
+        self.since_key: int | None = None
+
+    def frame(self, keyframe: bool = True) -> None:
+        now = time.monotonic()
+        with self.lock:
+            self.frames += 1
+            self.last_mono = now
+            self.last_wall = time.time()
+            self._times.append(now)
+            if keyframe:
+                if self.since_key is not None:
+                    self.gop = self.since_key + 1
+                self.since_key = 0
+            elif self.since_key is not None:
+                self.since_key += 1
+
+    @property
+    def fps(self) -> float:
+        with self.lock:
+            if len(self._times) < 2:
+                return 0.0
+            span = self._times[-1] - self._times[0]
+            return (len(self._times) - 1) / span if span > 0 else 0.0
+
+    def age(self, now: float | None = None) -> float | None:
+        """Seconds since the last frame, or None before the first."""
+        if self.last_mono is None:
+            return None
+        return (time.monotonic() if now is None else now) - self.last_mono
+
+
+class Feed:
+    """Base of the feeds. `open()` connects, `grab()` returns new work or None, `close()`."""
+
+    transport = "unknown"
+
+    def __init__(self) -> None:
+        self.stats = FeedStats()
+        self.size: tuple[int, int] | None = None
+        self.mode = "jpeg"  # what decode() does: jpeg | keyframes | all
+
+    async def open(self) -> None:
+        raise NotImplementedError
+
+    async def grab(self) -> Pending | None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        """Stop receiving; must be safe to call twice and after a failed open()."""

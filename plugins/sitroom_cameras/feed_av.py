@@ -1,0 +1,212 @@
+"""RTSP streams and local video files, demuxed by FFmpeg (PyAV) without decoding.
+
+Each feed has one small reader thread that only demuxes: it waits on the network (with the
+GIL released inside FFmpeg), counts packets, measures the GOP, and keeps just the packets the
+next analysis needs (the newest keyframe when the GOP fits the interval, otherwise the
+packets since the last keyframe, bounded). Decoding happens later in the worker pool, so the
+number of cameras is bounded by CPU, not by threads doing codec work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any
+
+import av
+
+from sitroom import SourceError
+from sitroom_cameras.decode import VideoDecoder, decode_jpeg
+from sitroom_cameras.feed import Feed, Pending
+
+MAX_QUEUE = 600  # packets kept for a long-GOP decode (24 s at 25 fps) before dropping a GOP
+
+
+def _reason(exc: BaseException) -> str:
+    """FFmpeg's error text without the address (which may hold credentials)."""
+    text = getattr(exc, "strerror", None)
+    return str(text) if text else type(exc).__name__
+
+
+class AvFeed(Feed):
+    def __init__(
+        self,
+        target: str,
+        *,
+        name: str,
+        transport: str,
+        options: dict[str, str] | None = None,
+        loop_file: bool = False,
+        interval: float = 1.0,
+        long_gop: str = "decode",
+        open_timeout: float = 10.0,
+        read_timeout: float = 10.0,
+        min_width: int = 320,
+    ) -> None:
+        super().__init__()
+        self.transport = transport
+        self._target = target
+        self._name = name
+        self._options = options or {}
+        self._loop_file = loop_file
+        self._interval = interval
+        self._long_gop = long_gop
+        self._timeouts = (open_timeout, read_timeout)
+        self._min_width = min_width
+        self._stop = threading.Event()
+        self._opened = threading.Event()
+        self._error: SourceError | None = None
+        self._lock = threading.Lock()
+        self._queue: list[av.Packet] = []  # "all" mode: packets not yet decoded
+        self._key: av.Packet | None = None  # "keyframes" mode: newest undecoded keyframe
+        self._gop_packets: list[av.Packet] | None = []  # since the last keyframe (bounded)
+        self._need_key = True
+        self._pace_base: float | None = None
+        self.mode = "keyframes"
+        self.codec = ""
+        self._extradata: bytes | None = None
+        self.nominal_fps = 0.0
+        self.dropped = 0
+        self._decoder: VideoDecoder | None = None
+        self._thread: threading.Thread | None = None
+
+    async def open(self) -> None:
+        self._thread = threading.Thread(
+            target=self._run, name=f"camera-reader-{self._name}", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + self._timeouts[0] + 1.0
+        while not self._opened.is_set():
+            if self._error is not None:
+                raise self._error
+            if time.monotonic() > deadline:
+                raise SourceError("timeout", f"camera {self._name}: no stream after "
+                                             f"{self._timeouts[0]:.0f}s")
+            await asyncio.sleep(0.02)
+
+    async def grab(self) -> Pending | None:
+        if self._error is not None:
+            raise self._error
+        with self._lock:
+            if self.mode == "all":
+                packets, self._queue = self._queue, []
+            else:
+                packets = [self._key] if self._key is not None else []
+                self._key = None
+            mode = self.mode
+        if not packets:
+            return None
+        if mode == "jpeg":
+            data, min_width = bytes(packets[-1]), self._min_width
+            return lambda: decode_jpeg(data, min_width)
+        if self._decoder is None:
+            self._decoder = VideoDecoder(self.codec, self._extradata, self.size)
+        decoder, keyframes = self._decoder, mode == "keyframes"
+        return lambda: decoder.decode(packets, keyframes)
+
+    async def close(self) -> None:
+        self._stop.set()
+
+    # -- reader thread ---------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            container = av.open(self._target, options=self._options, timeout=self._timeouts)
+        except Exception as exc:
+            self._error = SourceError("connect", f"camera {self._name}: {_reason(exc)}")
+            return
+        try:
+            self._read(container)
+        except SourceError as exc:
+            self._error = exc
+        except Exception as exc:
+            self._error = SourceError("read", f"camera {self._name}: {_reason(exc)}")
+        finally:
+            container.close()
+
+    def _read(self, container: Any) -> None:
+        if not container.streams.video:
+            raise SourceError("protocol", f"camera {self._name}: no video stream")
+        stream = container.streams.video[0]
+        ctx = stream.codec_context
+        self.codec = ctx.name
+        self._extradata = bytes(ctx.extradata) if ctx.extradata else None
+        if ctx.width and ctx.height:
+            self.size = (ctx.width, ctx.height)
+        rate = stream.average_rate or stream.guessed_rate
+        self.nominal_fps = float(rate) if rate else 0.0
+        if self.codec == "mjpeg":
+            self.mode = "jpeg"
+        self._opened.set()
+        while not self._stop.is_set():
+            for packet in container.demux(stream):
+                if self._stop.is_set():
+                    return
+                if not packet.size:
+                    continue
+                if self._loop_file:
+                    self._pace(packet, stream.time_base)
+                self._on_packet(packet)
+            if not self._loop_file:
+                raise SourceError("disconnected", f"camera {self._name}: stream ended")
+            container.seek(0)
+            self._pace_base = None
+
+    def _pace(self, packet: av.Packet, time_base: Any) -> None:
+        """Play a file at its own speed, like a live camera would send it."""
+        ts = packet.dts if packet.dts is not None else packet.pts
+        if ts is None or time_base is None:
+            return
+        t = float(ts * time_base)
+        now = time.monotonic()
+        if self._pace_base is None:
+            self._pace_base = now - t
+        delay = self._pace_base + t - now
+        if delay > 0:
+            self._stop.wait(delay)
+
+    def _on_packet(self, packet: av.Packet) -> None:
+        key = bool(packet.is_keyframe) or self.mode == "jpeg"
+        self.stats.frame(key)
+        with self._lock:
+            if key:
+                self._key = packet
+                self._gop_packets = [packet]
+            elif self._gop_packets is not None:
+                self._gop_packets.append(packet)
+                if len(self._gop_packets) > MAX_QUEUE:
+                    self._gop_packets = None
+            if self.mode == "jpeg":
+                return
+            before = self.mode
+            self._choose_mode()
+            if self.mode != "all":
+                return
+            if before != "all":
+                # start decoding from the keyframe this GOP began with, if we still hold it
+                self._queue = list(self._gop_packets or [])
+                self._need_key = not self._queue
+                return
+            if key:
+                self._need_key = False
+            if self._need_key:
+                return
+            self._queue.append(packet)
+            if len(self._queue) > MAX_QUEUE:
+                self._queue.clear()
+                self._need_key = True
+                self.dropped += 1
+
+    def _choose_mode(self) -> None:
+        """Keyframes only while one arrives at least every ~1.5 analysis intervals."""
+        fps = self.stats.fps or self.nominal_fps
+        if not fps or self._long_gop == "keyframes":
+            return
+        frames = max(self.stats.gop or 0, self.stats.since_key or 0)
+        if not frames:
+            return
+        wanted = "keyframes" if frames / fps <= 1.5 * self._interval else "all"
+        if wanted != self.mode:
+            self.mode = wanted
+            self._queue = []

@@ -1,0 +1,238 @@
+"""The camera source: a feed, an analysis tick at the configured rate, metrics and events.
+
+`run()` holds the connection; every `analysis_interval` it takes whatever the feed kept,
+decodes and analyses it in the worker pool (one job per camera per tick, so a thousand
+cameras queue on a bounded pool instead of a thousand threads decoding), and writes the
+results on the event loop. A camera that stops sending is marked down on the next tick;
+one silent for `stall_timeout` is reconnected by the core with backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import cv2
+import numpy as np
+
+from sitroom import SourceError, StreamingSource
+from sitroom_cameras import metrics as m
+from sitroom_cameras.analysis import Analyzer, FrameReport
+from sitroom_cameras.config import CameraConfig
+from sitroom_cameras.decode import Decoded, DecodeError
+from sitroom_cameras.feed import Feed, Pending
+from sitroom_cameras.feed_av import AvFeed
+from sitroom_cameras.feed_http import MjpegFeed, SnapshotFeed
+from sitroom_cameras.rules import Rules
+from sitroom_cameras.targets import display, http_target, rtsp_url
+from sitroom_cameras.zones import draw_zones
+
+
+def make_feed(config: CameraConfig, ctx: Any) -> Feed:
+    """The feed for a camera's transport (constructing it does no I/O)."""
+    mode = config.resolved_transport
+    cfg = config.analysis
+    min_width = max(cfg.width, cfg.people_width if cfg.people else 0)
+    timeout = float(config.timeout)
+    common = {"name": config.name, "interval": float(config.analysis_interval),
+              "long_gop": config.long_gop, "open_timeout": timeout,
+              "read_timeout": max(timeout, config.effective_stall_timeout),
+              "min_width": min_width}
+    if mode == "file":
+        return AvFeed(str(config.path), transport="file", loop_file=True, **common)
+    if mode in ("rtsp_tcp", "rtsp_udp"):
+        options = {"rtsp_transport": mode.removeprefix("rtsp_"), "allowed_media_types": "video"}
+        return AvFeed(rtsp_url(config), transport=mode, options=options, **common)
+    cls = SnapshotFeed if mode == "snapshot" else MjpegFeed
+    return cls(ctx.http(), http_target(config), name=config.name, timeout=timeout,
+               min_width=min_width)
+
+
+class CameraSource(StreamingSource):
+    config: CameraConfig
+
+    def __init__(self, config: CameraConfig, ctx: Any) -> None:
+        super().__init__(config, ctx)
+        self.analyzer = Analyzer(config)
+        self.rules = Rules(config.zones, float(config.analysis.tamper_after),
+                           float(config.analysis.frozen_after))
+        self.tz = ZoneInfo(config.timezone)
+        self.cam = {"camera": config.name}
+        self.feed: Feed | None = None
+        self.last_report: FrameReport | None = None
+        self._runs = 0
+        self._seen_frames = 0
+        self._seen_time = 0.0
+
+    # -- lifetime --------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        self._runs += 1
+        if self._runs > 1:
+            self.metrics.inc(m.RECONNECTS, **self.cam)
+        self._declare()
+        feed = self.feed = make_feed(self.config, self.ctx)
+        self.ctx.set_detail("address", display(self.config))
+        self.ctx.set_detail("transport", feed.transport)
+        interval = float(self.config.analysis_interval)
+        loop = asyncio.get_running_loop()
+        try:
+            await feed.open()
+            self._seen_frames, self._seen_time = 0, loop.time()
+            next_tick = loop.time()
+            while True:
+                await self._tick(feed)
+                next_tick += interval
+                if next_tick < loop.time():
+                    next_tick = loop.time() + interval
+                await asyncio.sleep(next_tick - loop.time())
+        finally:
+            self.metrics.set(m.UP, 0, **self.cam)
+            await feed.close()
+
+    def _declare(self) -> None:
+        """Zero every counter and write the info series, so dashboards see them at once."""
+        c = self.config
+        self.metrics.info(
+            m.INFO, camera=c.name, transport=c.resolved_transport, district=c.district,
+            latitude="" if c.latitude is None else f"{c.latitude:.6f}",
+            longitude="" if c.longitude is None else f"{c.longitude:.6f}",
+            owner_type=c.owner_type, location=c.location,
+        )
+        for name in (m.RECONNECTS, m.DECODE_ERRORS, m.FRAMES_RECEIVED, m.FRAMES_DECODED,
+                     m.FRAMES_ANALYSED, m.CPU):
+            self.metrics.inc(name, 0, **self.cam)
+        for zone in c.zones:
+            rules = ["suspicious_activity"] if zone.restricted else []
+            rules += ["loitering"] if zone.loiter_after is not None else []
+            for rule in rules:
+                self.metrics.inc(m.EVENTS, 0, zone=zone.name, rule=rule, **self.cam)
+        for rule in ("tamper_covered", "tamper_blinded", "tamper_defocused", "tamper_moved",
+                     "frozen"):
+            self.metrics.inc(m.EVENTS, 0, zone="", rule=rule, **self.cam)
+
+    # -- one analysis tick -----------------------------------------------------------------
+
+    async def _tick(self, feed: Feed) -> None:
+        pending = await feed.grab()
+        if pending is not None:
+            now = time.monotonic()
+            try:
+                decoded, report, cpu = await self.ctx.run_blocking(self._process, pending, now)
+            except DecodeError:
+                self.metrics.inc(m.DECODE_ERRORS, **self.cam)
+            else:
+                self.metrics.inc(m.CPU, cpu, **self.cam)
+                self._write_decode(decoded)
+                if report is not None:
+                    self._write_report(report, now)
+        self._write_health(feed)
+
+    def _process(self, pending: Pending, now: float
+                 ) -> tuple[Decoded, FrameReport | None, float]:
+        """Worker-pool side: decode, analyse the newest picture; no metric writes here."""
+        started = time.thread_time()
+        decoded = pending()
+        report = None
+        if decoded.grey is not None:
+            report = self.analyzer.analyse(decoded.grey, decoded.full_size, now)
+        decoded.grey = None  # the analyzer kept what it needs; let the frame go
+        return decoded, report, time.thread_time() - started
+
+    def _write_decode(self, decoded: Decoded) -> None:
+        if decoded.frames:
+            self.metrics.inc(m.FRAMES_DECODED, decoded.frames, **self.cam)
+        if decoded.errors:
+            self.metrics.inc(m.DECODE_ERRORS, decoded.errors, **self.cam)
+
+    def _write_health(self, feed: Feed) -> None:
+        stats = feed.stats
+        frames = stats.frames
+        if frames > self._seen_frames:
+            self.metrics.inc(m.FRAMES_RECEIVED, frames - self._seen_frames, **self.cam)
+            self._seen_frames = frames
+            self.ctx.mark_success()
+        age = stats.age()
+        fps = stats.fps
+        interval = float(self.config.analysis_interval)
+        fresh = max(interval, 3.0 / fps if fps else interval) + 0.25
+        self.metrics.set(m.UP, 1 if age is not None and age <= fresh else 0, **self.cam)
+        if age is not None:
+            self.metrics.set(m.FRAME_AGE, age, **self.cam)
+            self.metrics.set(m.LAST_FRAME, stats.last_wall or 0.0, **self.cam)
+        self.metrics.set(m.FPS, fps, **self.cam)
+        if feed.size is not None:
+            self.metrics.set(m.WIDTH, feed.size[0], **self.cam)
+            self.metrics.set(m.HEIGHT, feed.size[1], **self.cam)
+        if stats.gop is not None:
+            self.metrics.set(m.GOP, stats.gop, **self.cam)
+        self.ctx.set_detail("decode_mode", feed.mode)
+        stall = self.config.effective_stall_timeout
+        waited = age if age is not None else asyncio.get_running_loop().time() - self._seen_time
+        if waited > stall:
+            raise SourceError("stalled", f"camera {self.config.name}: no frame for {waited:.0f}s")
+
+    def _write_report(self, r: FrameReport, now: float) -> None:
+        cam, w = self.cam, self.metrics
+        self.last_report = r
+        w.inc(m.FRAMES_ANALYSED, **cam)
+        w.set(m.MOTION, r.motion, **cam)
+        w.set(m.BRIGHTNESS, r.brightness, **cam)
+        w.set(m.NIGHT, 1 if r.brightness < self.config.analysis.night_brightness else 0, **cam)
+        w.set(m.SHARPNESS, r.sharpness, **cam)
+        w.set(m.SCENE_CHANGE, r.scene_change, **cam)
+        if self.config.analysis.people:
+            w.set(m.PEOPLE, len(r.people), **cam)
+        presence: dict[str, bool] = {}
+        for zone in self.config.zones:
+            name = zone.name
+            motion = r.zone_motion.get(name, 0.0)
+            count = r.zone_people.get(name, 0)
+            w.set(m.ZONE_MOTION, motion, zone=name, **cam)
+            if self.config.analysis.people:
+                w.set(m.ZONE_PEOPLE, count, zone=name, **cam)
+            if zone.presence == "people" and self.config.analysis.people:
+                presence[name] = count > 0
+            else:
+                presence[name] = motion >= zone.motion_threshold
+            if zone.type == "lane":
+                occupancy = r.occupancy.get(name, 0.0)
+                level = sum(1 for t in zone.congestion_thresholds if occupancy >= t)
+                w.set(m.OCCUPANCY, occupancy, zone=name, **cam)
+                w.set(m.CONGESTION, level, zone=name, **cam)
+        local = datetime.now(self.tz)
+        for zone, rule in self.rules.evaluate(now, local, presence, r.tamper, r.frozen_seconds):
+            w.inc(m.EVENTS, zone=zone, rule=rule, **cam)
+            self.log.info("camera_event", camera=self.config.name, zone=zone, rule=rule)
+        for zone in self.config.zones:
+            w.set(m.ZONE_PRESENCE, 1 if presence.get(zone.name) else 0, zone=zone.name, **cam)
+            w.set(m.ZONE_DWELL, self.rules.dwell(zone.name, now), zone=zone.name, **cam)
+        for (zone, rule), active in self.rules.active().items():
+            w.set(m.EVENT_ACTIVE, 1 if active else 0, zone=zone, rule=rule, **cam)
+
+    # -- snapshot API ----------------------------------------------------------------------
+
+    async def snapshot_jpeg(self, zones: bool = False) -> bytes | None:
+        """The latest analysed frame as JPEG (zones and people drawn on request), or None."""
+        frame = self.analyzer.snapshot
+        report = self.last_report
+        if frame is None or report is None:
+            return None
+        return await self.ctx.run_blocking(self._encode, frame, report, zones)
+
+    def _encode(self, frame: np.ndarray, report: FrameReport, zones: bool) -> bytes:
+        image = frame
+        if zones:
+            image = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+            draw_zones(image, self.config.zones, report.full_size)
+            s = image.shape[1] / report.full_size[0]
+            for x, y, bw, bh in report.people:
+                cv2.rectangle(image, (int(x * s), int(y * s)), (int((x + bw) * s),
+                              int((y + bh) * s)), (255, 80, 0), 1)
+        ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        if not ok:
+            raise DecodeError("could not encode snapshot")
+        return data.tobytes()

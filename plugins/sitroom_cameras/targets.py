@@ -1,0 +1,88 @@
+"""Where to connect: credentials merged into the address, and the pinned IP honoured.
+
+A camera registered by a citizen is checked once (by the registry) and then reached at that
+checked IP only: `pin_address` replaces the host for RTSP, and for HTTP the connection goes to
+the IP while the Host header and TLS SNI keep the original name. The address with credentials
+built here is handed to the network library and nowhere else; everything shown to people
+uses `display`, which is redacted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import aiohttp
+
+from sitroom.secrets import redact_url
+from sitroom_cameras.config import CameraConfig
+
+
+@dataclass(frozen=True)
+class HttpTarget:
+    url: str  # host replaced by the pinned IP when there is one
+    headers: dict[str, str] = field(default_factory=dict)
+    server_hostname: str | None = None
+    auth: aiohttp.BasicAuth | None = None
+    follow_redirects: bool = False
+
+
+def _host_for_netloc(ip: str) -> str:
+    return f"[{ip}]" if ":" in ip else ip
+
+
+def _replace_host(url: str, host: str, userinfo: str | None = None) -> str:
+    parts = urlsplit(url)
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    if userinfo:
+        netloc = f"{userinfo}@{netloc}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def display(config: CameraConfig) -> str:
+    """The address as logs and the API may show it (no credentials, no secret query values)."""
+    if config.url is not None:
+        return redact_url(config.url)
+    return str(config.path)
+
+
+def _userinfo(config: CameraConfig) -> tuple[str | None, str | None]:
+    parts = urlsplit(config.url or "")
+    user = config.username.get_secret_value() if config.username else parts.username
+    password = config.password.get_secret_value() if config.password else parts.password
+    return user, password
+
+
+def rtsp_url(config: CameraConfig) -> str:
+    """The RTSP address FFmpeg opens: credentials inline, host replaced by the pinned IP."""
+    assert config.url is not None
+    parts = urlsplit(config.url)
+    user, password = _userinfo(config)
+    userinfo = None
+    if user:
+        userinfo = quote(user, safe="")
+        if password:
+            userinfo += ":" + quote(password, safe="")
+    host = _host_for_netloc(config.pin_address) if config.pin_address else (
+        _host_for_netloc(parts.hostname or ""))
+    return _replace_host(config.url, host, userinfo)
+
+
+def http_target(config: CameraConfig) -> HttpTarget:
+    """An HTTP request that reaches the pinned IP while naming the original host."""
+    assert config.url is not None
+    parts = urlsplit(config.url)
+    user, password = _userinfo(config)
+    auth = aiohttp.BasicAuth(user, password or "") if user else None
+    host = _host_for_netloc(parts.hostname or "")
+    if config.pin_address is None:
+        return HttpTarget(_replace_host(config.url, host), auth=auth,
+                          follow_redirects=config.follow_redirects)
+    original = host if parts.port is None else f"{host}:{parts.port}"
+    return HttpTarget(
+        _replace_host(config.url, _host_for_netloc(config.pin_address)),
+        headers={"Host": original},
+        server_hostname=parts.hostname if parts.scheme == "https" else None,
+        auth=auth,
+        follow_redirects=False,
+    )
