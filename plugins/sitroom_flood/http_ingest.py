@@ -1,0 +1,129 @@
+"""`http_sensors`: gateways without MQTT POST readings to `/api/v1/ingest/{source}`.
+
+The body is one JSON object, a JSON array of objects (a batch), or newline-delimited JSON
+(one object per line), each mapped by the source's `payload` mapping and fed to the same
+pipeline as MQTT. The route needs the daemon's bearer token (the core checks it before the
+handler runs). The body is read in chunks and refused past `max_body_bytes` without
+buffering the rest, so a runaway gateway cannot balloon the daemon's memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from sitroom import Route, SourceContext, StreamingSource
+from sitroom_flood.config import HttpSensorsConfig
+from sitroom_flood.ingest import Ingestor
+from sitroom_flood.payload import Decoder, Rejected, parse_json
+
+if TYPE_CHECKING:
+    from sitroom.daemon import DaemonAPI
+
+KIND = "http_sensors"
+INGEST_PATH = "/api/v1/ingest/{source}"
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class HttpSensors(StreamingSource):
+    """Holds the pipeline state; the route hands it bodies. `run()` only waits."""
+
+    config: HttpSensorsConfig
+
+    def __init__(self, config: HttpSensorsConfig, ctx: SourceContext) -> None:
+        super().__init__(config, ctx)
+        self.ingestor = Ingestor(config, ctx)
+        self.decoder = Decoder(config.payload)
+        self.ingestor.publish_static()
+
+    async def run(self) -> None:
+        self.ctx.mark_success()  # ready to receive: that is what "up" means for a push sink
+        await asyncio.Event().wait()
+
+    def ingest_body(self, body: bytes, content_type: str = "") -> dict[str, Any]:
+        """Feed one request body; returns the summary the gateway gets back."""
+        before = Counter(self.ingestor.reasons)
+        items = self._split(body, content_type)
+        accepted = 0
+        if len(items) > self.config.max_batch:
+            for _ in items:
+                self.ingestor.reject("batch_too_large", received=True)
+            items = []
+        for item in items:
+            if isinstance(item, Rejected):
+                self.ingestor.reject(item.reason, received=True)
+                continue
+            accepted += self.ingestor.ingest_document(self.decoder, item)
+        reasons = self.ingestor.reasons - before
+        return {"accepted": accepted, "rejected": sum(reasons.values()),
+                "reasons": dict(sorted(reasons.items()))}
+
+    def _split(self, body: bytes, content_type: str) -> list[Any]:
+        """Body -> items; an unparseable NDJSON line becomes a `Rejected` item of its own."""
+        ndjson = "ndjson" in content_type or "jsonlines" in content_type
+        if not ndjson:
+            try:
+                document = parse_json(body)
+            except Rejected:
+                if b"\n" not in body.strip():
+                    return [Rejected("malformed")]
+                ndjson = True  # a line-per-object body sent as application/json
+            else:
+                senml = self.config.payload.format == "senml"
+                if isinstance(document, list) and not (senml and _is_pack(document)):
+                    return list(document)
+                return [document]
+        items: list[Any] = []
+        for line in body.splitlines():
+            if not line.strip():
+                continue
+            try:
+                items.append(parse_json(line))
+            except Rejected as exc:
+                items.append(exc)
+        return items
+
+
+def _is_pack(document: list[Any]) -> bool:
+    """A SenML pack is a list of records (objects); a batch of packs is a list of lists."""
+    return all(isinstance(record, dict) for record in document)
+
+
+async def read_bounded(request: web.Request, limit: int) -> bytes:
+    if request.content_length is not None and request.content_length > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(65536):
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def ingest_route(daemon: DaemonAPI) -> Route:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        name = request.match_info["source"]
+        source = daemon.source(name, kind=KIND)
+        if not isinstance(source, HttpSensors):
+            return web.json_response({"error": f"no {KIND} source named {name!r}"}, status=404)
+        try:
+            body = await read_bounded(request, source.config.max_body_bytes)
+        except BodyTooLarge:
+            source.ingestor.reject("too_large", received=True)
+            return web.json_response(
+                {"error": f"body exceeds {source.config.max_body_bytes} bytes"}, status=413
+            )
+        summary = source.ingest_body(body, request.content_type)
+        status = 200 if summary["accepted"] or not summary["rejected"] else 422
+        return web.json_response(summary, status=status, dumps=json.dumps)
+
+    return Route("POST", INGEST_PATH, handler)
