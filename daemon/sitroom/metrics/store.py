@@ -77,6 +77,8 @@ class Family:
 
     spec: MetricSpec
     by_owner: dict[str, dict[tuple[str, ...], Series]] = field(default_factory=dict)
+    holders: set[str] = field(default_factory=set)
+    """Owners whose writers use this family (a redefinition must wait until none do)."""
 
     def series_count(self) -> int:
         return sum(len(s) for s in self.by_owner.values())
@@ -92,21 +94,25 @@ class MetricStore:
     def __init__(self) -> None:
         self.families: dict[str, Family] = {}
 
-    def declare(self, spec: MetricSpec) -> Family:
+    def declare(self, spec: MetricSpec, owner: str | None = None) -> Family:
         """Register a family; the same name twice must mean the same thing.
 
-        A family without series may be redefined: sources that declare families from their
-        config (`SourceKind.metrics_for`) can change a help text or label set on reload,
-        once the old source's series are gone. The Family object is updated in place so
-        every writer sees one definition.
+        Sources that declare families from their config (`SourceKind.metrics_for`) may
+        change a help text or label set on reload: a family can be redefined once no other
+        owner holds it (the old source's writer is gone with `remove_owner`). The Family
+        object is updated in place so every writer sees one definition.
         """
         family = self.families.get(spec.name)
         if family is None:
             family = self.families[spec.name] = Family(spec)
         elif family.spec != spec:
-            if any(family.by_owner.values()):
-                raise ValueError(f"metric {spec.name!r} declared twice with different definitions")
+            if family.holders - {owner} or any(family.by_owner.values()):
+                raise ValueError(
+                    f"metric {spec.name!r} declared twice with different definitions"
+                )
             family.spec = spec
+        if owner is not None:
+            family.holders.add(owner)
         return family
 
     def writer(
@@ -117,12 +123,15 @@ class MetricStore:
         max_series: int | None = None,
         on_drop: Callable[[str], None] | None = None,
     ) -> MetricWriter:
-        families = {spec.name: self.declare(spec) for spec in specs}
+        families = {spec.name: self.declare(spec, owner) for spec in specs}
         return MetricWriter(self, owner, families, owner_values, max_series, on_drop)
 
-    def remove_owner(self, owner: str) -> int:
+    def remove_owner(self, owner: str, release: bool = True) -> int:
+        """Drop an owner's series and (`release`) its claim on the families it declared."""
         removed = 0
         for family in self.families.values():
+            if release:
+                family.holders.discard(owner)
             series = family.by_owner.pop(owner, None)
             if series:
                 removed += len(series)
@@ -214,7 +223,7 @@ class MetricWriter:
         return len(doomed)
 
     def clear(self) -> None:
-        self._store.remove_owner(self.owner)
+        self._store.remove_owner(self.owner, release=False)
         self.series_count = 0
 
     def expire(self, max_age: float, now: float | None = None) -> int:
