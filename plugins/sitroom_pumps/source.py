@@ -1,0 +1,260 @@
+"""The `modbus_pump_station` source: run the read plan, decode, judge and publish.
+
+A station is many independent facts. One bad register (a level sensor whose 4-20 mA loop
+broke reads 0xFFFF) or one dead unit behind a gateway must cost exactly those values, never
+the rest of the station, so failures are handled per read and per point: the value series
+is withdrawn (no stale numbers on the wall), `sitroom_pump_point_up` drops to 0, a failure
+counter rises, and the transition is logged once. Only when nothing at all could be read
+does the poll fail, which is what `sitroom_source_up` then reports.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from sitroom import PollingSource, SourceContext, SourceError
+from sitroom_pumps.config import PumpStationConfig
+from sitroom_pumps.connection import DeviceException, ModbusError, NotConnected, StationConnection
+from sitroom_pumps.datatypes import decode
+from sitroom_pumps.metrics import ROLES
+from sitroom_pumps.planner import Point, Read, place_points, plan_reads
+
+_STRING_CHARS = frozenset(chr(c) for c in range(0x20, 0x7F))
+MAX_STRING_LABEL = 32
+
+
+def clean_string(text: str) -> str:
+    """Device strings become label values: printable ASCII, bounded, never empty."""
+    kept = "".join(ch for ch in text if ch in _STRING_CHARS).strip()
+    return kept[:MAX_STRING_LABEL] or "unknown"
+
+
+class BadValue(ValueError):
+    pass
+
+
+def point_value(point: Point, registers: Sequence[int]) -> float | str:
+    """Decode and judge one point; raises `BadValue` for NaN, infinities and out-of-range."""
+    spec = point.spec
+    role = ROLES[spec.role]
+    try:
+        raw = decode(registers, spec.type, byte_order=spec.byte_order,
+                     word_order=spec.word_order, bit=spec.bit)
+    except (ValueError, IndexError, OverflowError) as exc:
+        raise BadValue(f"undecodable: {exc}") from None
+    if isinstance(raw, str):
+        return clean_string(raw)
+    value = raw * spec.scale + spec.offset
+    if not math.isfinite(value):
+        raise BadValue("not a finite number")
+    if spec.valid_min is not None and value < spec.valid_min:
+        raise BadValue(f"{value:g} below valid_min {spec.valid_min:g}")
+    if spec.valid_max is not None and value > spec.valid_max:
+        raise BadValue(f"{value:g} above valid_max {spec.valid_max:g}")
+    if role.shape == "bool":
+        return 1.0 if (value != 0) != spec.invert else 0.0
+    value *= spec.unit_factor
+    if role.metric.endswith("_total") and value < 0:
+        raise BadValue("a counter cannot be negative")
+    if role.dimension == "ratio" and not 0.0 <= value <= 1.0:
+        raise BadValue(f"ratio {value:g} outside 0..1")
+    return value
+
+
+class PumpStation(PollingSource):
+    config: PumpStationConfig
+
+    def __init__(self, config: PumpStationConfig, ctx: SourceContext) -> None:
+        super().__init__(config, ctx)
+        self.station = config.station_id
+        self.points = place_points(config)
+        self.reads = plan_reads(
+            self.points,
+            max_registers=config.max_registers_per_read,
+            max_bits=config.max_bits_per_read,
+            merge_gap=config.merge_gap,
+        )
+        self.units = sorted({d.unit for d in config.devices})
+        self.conn = StationConnection(
+            config.host,
+            config.port,
+            connect_timeout=float(config.connect_timeout),
+            request_timeout=float(config.request_timeout),
+            pause=float(config.request_pause),
+        )
+        # pumps whose fault flag is derived from a fault code (the map has no fault bit)
+        roles_by_pump: dict[str, set[str]] = {}
+        for point in self.points:
+            if point.pump is not None:
+                roles_by_pump.setdefault(point.pump, set()).add(point.spec.role)
+        self.derived_fault = {
+            pump for pump, roles in roles_by_pump.items()
+            if "fault_code" in roles and "fault" not in roles
+        }
+        self._failed_points: set[str] = set()
+        self._down_units: set[int] = set()
+        self._device_info: dict[int, tuple[str, str]] = {}
+        self._connects_seen = 0
+        ctx.set_detail("points", len(self.points))
+        ctx.set_detail("requests_per_poll", len(self.reads))
+
+    # -- the poll --------------------------------------------------------------------------
+
+    async def collect(self) -> None:
+        self._write_info()
+        answered: set[int] = set()
+        skip_units: dict[int, str] = {}
+        strings: dict[int, dict[str, str]] = {}
+        last_error: ModbusError | None = None
+        try:
+            for read in self.reads:
+                if read.unit in skip_units:
+                    self._fail_read(read, skip_units[read.unit], log=False)
+                    continue
+                try:
+                    result = await self.conn.read(read.function, read.unit, read.start,
+                                                  read.count)
+                except NotConnected:
+                    raise
+                except DeviceException as exc:
+                    last_error = exc
+                    self._count_request(read, exc.reason)
+                    self._fail_read(read, "exception", detail=str(exc))
+                    continue
+                except ModbusError as exc:
+                    last_error = exc
+                    self._count_request(read, exc.reason)
+                    skip_units[read.unit] = exc.reason  # the unit is silent: don't wait again
+                    self._fail_read(read, exc.reason, log=False)
+                    continue
+                self._count_request(read, None, result.seconds)
+                answered.add(read.unit)
+                self._apply(read, result.values, strings)
+        except NotConnected as exc:
+            self._fail_all()
+            raise SourceError("connect", str(exc)) from None
+        finally:
+            self._note_connects()
+        self._update_units(answered, skip_units)
+        self._update_device_info(strings)
+        if not answered:
+            reason = "timeout" if isinstance(last_error, ModbusError) and \
+                last_error.reason == "timeout" else "protocol"
+            raise SourceError(reason, f"no valid answer from {self.station}: {last_error}")
+
+    async def close(self) -> None:
+        self.conn.close()
+
+    # -- writing values --------------------------------------------------------------------
+
+    def _labels(self, point: Point) -> dict[str, str]:
+        if point.pump is None:
+            return {"station": self.station}
+        return {"station": self.station, "pump": point.pump}
+
+    def _apply(self, read: Read, values: list[int], strings: dict[int, dict[str, str]]) -> None:
+        for point in read.points:
+            offset = point.address - read.start
+            try:
+                value = point_value(point, values[offset : offset + point.width])
+            except BadValue as exc:
+                self._fail_point(point, "bad_value", detail=str(exc))
+                continue
+            role = ROLES[point.spec.role]
+            if isinstance(value, str):
+                strings.setdefault(point.unit, {})[role.name] = value
+            else:
+                self.metrics.set(role.metric, value, **self._labels(point))
+                if point.pump in self.derived_fault and role.name == "fault_code":
+                    self.metrics.set("sitroom_pump_fault", 1.0 if value else 0.0,
+                                     **self._labels(point))
+            self.metrics.set("sitroom_pump_point_up", 1, station=self.station, point=point.id)
+            if point.id in self._failed_points:
+                self._failed_points.discard(point.id)
+                self.log.info("pump_point_recovered", point=point.id)
+
+    def _fail_point(self, point: Point, reason: str, *, log: bool = True,
+                    detail: str = "") -> None:
+        role = ROLES[point.spec.role]
+        self.metrics.inc("sitroom_pump_point_read_failures_total", station=self.station,
+                         point=point.id, reason=reason)
+        self.metrics.set("sitroom_pump_point_up", 0, station=self.station, point=point.id)
+        if role.shape != "string":
+            self.metrics.remove(role.metric, **self._labels(point))
+            if point.pump in self.derived_fault and role.name == "fault_code":
+                self.metrics.remove("sitroom_pump_fault", **self._labels(point))
+        if point.id not in self._failed_points:
+            self._failed_points.add(point.id)
+            if log:
+                self.log.warning("pump_point_failed", point=point.id, unit=point.unit,
+                                 reason=reason, detail=detail)
+
+    def _fail_read(self, read: Read, reason: str, *, log: bool = True,
+                   detail: str = "") -> None:
+        for point in read.points:
+            self._fail_point(point, reason, log=log, detail=detail)
+
+    def _fail_all(self) -> None:
+        """The station is unreachable: withdraw every value, without a log line per point
+        (the core logs the source failing once)."""
+        for point in self.points:
+            self._fail_point(point, "connection", log=False)
+        for unit in self.units:
+            self.metrics.set("sitroom_pump_station_device_up", 0, station=self.station,
+                             unit=unit)
+        self._down_units.update(self.units)
+
+    # -- per-station bookkeeping -----------------------------------------------------------
+
+    def _count_request(self, read: Read, error: str | None, seconds: float | None = None
+                       ) -> None:
+        self.metrics.inc("sitroom_pump_station_modbus_requests_total", station=self.station,
+                         function=read.function)
+        if error is not None:
+            self.metrics.inc("sitroom_pump_station_modbus_errors_total", station=self.station,
+                             unit=read.unit, reason=error)
+        if seconds is not None:
+            self.metrics.observe("sitroom_pump_station_modbus_request_duration_seconds",
+                                 seconds, station=self.station)
+
+    def _note_connects(self) -> None:
+        new = self.conn.connects - self._connects_seen
+        self._connects_seen = self.conn.connects
+        self.metrics.inc("sitroom_pump_station_connects_total", new, station=self.station)
+
+    def _update_units(self, answered: set[int], silent: dict[int, str]) -> None:
+        for unit in self.units:
+            up = unit in answered
+            self.metrics.set("sitroom_pump_station_device_up", 1 if up else 0,
+                             station=self.station, unit=unit)
+            if up and unit in self._down_units:
+                self._down_units.discard(unit)
+                self.log.info("pump_device_recovered", unit=unit)
+            elif not up and unit not in self._down_units:
+                self._down_units.add(unit)
+                self.log.warning("pump_device_failing", unit=unit,
+                                 reason=silent.get(unit, "exception"))
+
+    def _update_device_info(self, strings: dict[int, dict[str, str]]) -> None:
+        for unit, found in strings.items():
+            info = (found.get("device_model", "unknown"), found.get("device_firmware", "unknown"))
+            if self._device_info.get(unit) == info:
+                continue
+            self.metrics.remove_matching("sitroom_pump_device_info", station=self.station,
+                                         unit=unit)
+            self.metrics.info("sitroom_pump_device_info", station=self.station, unit=unit,
+                              model=info[0], firmware=info[1])
+            self._device_info[unit] = info
+
+    def _write_info(self) -> None:
+        info = self.config.station
+        self.metrics.info(
+            "sitroom_pump_station_info",
+            station=self.station,
+            station_name=info.name or self.station,
+            district=info.district,
+            latitude="" if info.latitude is None else f"{info.latitude:.6f}",
+            longitude="" if info.longitude is None else f"{info.longitude:.6f}",
+            river=info.river,
+        )
