@@ -1,0 +1,97 @@
+"""Small persistent state of one social source: what it has seen, and where it stopped.
+
+Kept in one JSON file under the daemon's state dir (`ctx.state_path`), written atomically
+(temp file + rename) so a crash mid-write leaves the previous file. Only hashes of post ids
+and texts are stored, never the ids, texts or handles themselves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+STATE_VERSION = 1
+
+
+def digest(kind: str, value: str) -> str:
+    return hashlib.blake2b(f"{kind}\0{value}".encode(), digest_size=12).hexdigest()
+
+
+class SeenSet:
+    """The last `capacity` post hashes, oldest dropped first."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[str, None] = OrderedDict()
+
+    def __contains__(self, item: str) -> bool:
+        return item in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def add(self, item: str) -> None:
+        self._items[item] = None
+        self._items.move_to_end(item)
+        while len(self._items) > self.capacity:
+            self._items.popitem(last=False)
+
+    def items(self) -> list[str]:
+        return list(self._items)
+
+
+class SourceState:
+    """Seen hashes, trend baselines and kind-specific cursors (ETag, Mastodon min_id)."""
+
+    def __init__(self, path: Path, capacity: int) -> None:
+        self.path = path
+        self.seen = SeenSet(capacity)
+        self.cursors: dict[str, str] = {}
+        self.baselines: dict[str, float] = {}
+        self.dirty = False
+
+    def load(self) -> str | None:
+        """Read the file if present; returns a problem description if it was unusable."""
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            return f"state file unreadable, starting fresh: {type(exc).__name__}"
+        if not isinstance(raw, dict) or raw.get("version") != STATE_VERSION:
+            return "state file has an unknown format, starting fresh"
+        for item in raw.get("seen", []):
+            if isinstance(item, str):
+                self.seen.add(item)
+        cursors = raw.get("cursors", {})
+        if isinstance(cursors, dict):
+            self.cursors = {str(k): str(v) for k, v in cursors.items() if isinstance(v, str)}
+        baselines = raw.get("baselines", {})
+        if isinstance(baselines, dict):
+            self.baselines = {
+                str(k): float(v) for k, v in baselines.items() if isinstance(v, int | float)
+            }
+        return None
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "version": STATE_VERSION,
+            "seen": self.seen.items(),
+            "cursors": dict(self.cursors),
+            "baselines": dict(self.baselines),
+        }
+
+    @staticmethod
+    def write(path: Path, data: dict[str, Any]) -> None:
+        """Atomic write (blocking: run it off the event loop)."""
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, separators=(",", ":"))
+        os.replace(tmp, path)
+        with contextlib.suppress(OSError):
+            os.chmod(path, 0o600)
