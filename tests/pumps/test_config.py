@@ -91,7 +91,7 @@ def test_shipped_profiles_are_valid_and_relative_to_config_dir():
     (source(map={"pump": {"points": [{"role": "current", "address": 0}]}},
             pumps=['bad"name']), "pump name"),
     (source(map={"pump": {"stride": 40000, "points": [{"role": "current", "address": 0}]}},
-            pumps=["P1", "P2"]), "past 65535"),
+            pumps=["P1", "P2", "P3"]), "past 65535"),
     (source(map={"station": [{"role": "sump_level", "address": 0},
                              {"role": "sump_level", "address": 1}]}), "mapped twice"),
     (source(map={"station": [{"role": "current", "address": 0}]}), "is a pump role"),
