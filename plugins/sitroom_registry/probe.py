@@ -116,11 +116,10 @@ async def probe_http(
     run_blocking: RunBlocking,
 ) -> ProbeResult:
     url = target.url
-    auth = (
-        aiohttp.BasicAuth(target.username or "", target.password or "")
-        if target.username or target.password
-        else None
-    )
+    headers: dict[str, str] = {}
+    if target.username or target.password:
+        basic = aiohttp.encode_basic_auth(target.username or "", target.password or "")
+        headers["Authorization"] = basic
     first_address: str | None = None
     for _hop in range(MAX_REDIRECTS + 1):
         try:
@@ -130,7 +129,7 @@ async def probe_http(
             return ProbeResult(result, f"address refused ({exc.reason})", first_address)
         first_address = first_address or checked.address
         try:
-            outcome = await _fetch(checked, auth, time_limit, max_bytes)
+            outcome = await _fetch(checked, headers, time_limit, max_bytes)
         except ProbeFailed as exc:
             return ProbeResult(exc.result, exc.detail, first_address)
         if isinstance(outcome, str):  # a redirect: judge it before anything else
@@ -141,7 +140,7 @@ async def probe_http(
                     "redirect_refused", f"redirect target refused ({exc.reason})", first_address
                 )
             if next_target.host != checked.host:
-                auth = None  # never send the owner's credentials to another host
+                headers = {}  # never send the owner's credentials to another host
             url = next_target.url
             continue
         data, codec = outcome
@@ -154,7 +153,7 @@ async def probe_http(
 
 
 async def _fetch(
-    checked: CheckedTarget, auth: aiohttp.BasicAuth | None, time_limit: float, max_bytes: int
+    checked: CheckedTarget, headers: dict[str, str], time_limit: float, max_bytes: int
 ) -> tuple[bytes, str] | str:
     """One pinned GET: the image bytes and codec, or a redirect's Location."""
     client_timeout = aiohttp.ClientTimeout(total=time_limit, connect=min(time_limit, 5.0))
@@ -163,7 +162,7 @@ async def _fetch(
             aiohttp.ClientSession(
                 connector=pinned_connector(checked), timeout=client_timeout, trust_env=False
             ) as session,
-            session.get(checked.url, allow_redirects=False, auth=auth) as response,
+            session.get(checked.url, allow_redirects=False, headers=headers) as response,
         ):
             if 300 <= response.status < 400:
                 location = response.headers.get("Location")

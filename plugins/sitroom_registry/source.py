@@ -51,6 +51,7 @@ def camera_config(
         "name": row["camera_name"],
         "url": f"{row['protocol']}://{host}:{row['port']}{row['path']}",
         "pin_address": row["pinned_address"],
+        "transport": transport_for(row),
         "follow_redirects": False,
         "district": row["district"],
         "latitude": row["latitude"],
@@ -65,6 +66,13 @@ def camera_config(
     if password is not None:
         config["password"] = password
     return config
+
+
+def transport_for(row: dict[str, Any]) -> str:
+    """What the probe saw decides how the camera is read (a `.cgi` may serve snapshots)."""
+    if row["protocol"] == "rtsp":
+        return "rtsp_tcp"
+    return {"jpeg": "snapshot", "mjpeg": "mjpeg"}.get(row.get("codec") or "", "auto")
 
 
 def default_db_path(state_dir: Path, name: str) -> Path:

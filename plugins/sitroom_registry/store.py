@@ -452,7 +452,7 @@ class RegistryStore:
                         (reg_id, *credentials),
                     )
             # field names only: values may be contacts or credentials
-            self._audit(conn, reg_id, actor, "edit", before, after, {"fields": changed})
+            self._audit(conn, reg_id, actor, "edit", before, after, {"fields": sorted(changed)})
         return self.get(reg_id)
 
 

@@ -1,0 +1,52 @@
+"""Token buckets (with a fake clock, so no timing in the test) and client identification."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from aiohttp.test_utils import make_mocked_request
+
+from sitroom_registry.ratelimit import TokenBucketLimiter, client_address, retry_after
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_bucket_burst_then_refill() -> None:
+    clock = Clock()
+    limiter = TokenBucketLimiter(per_minute=6, burst=3, clock=clock)
+    assert [limiter.take("a") for _ in range(3)] == [0.0, 0.0, 0.0]
+    wait = limiter.take("a")
+    assert wait == 10.0 and retry_after(wait) == "10"  # 6/min: one token every 10 s
+    assert limiter.take("b") == 0.0  # buckets are per client
+    clock.now += 10.0
+    assert limiter.take("a") == 0.0
+    assert limiter.take("a") > 0
+
+
+def test_bucket_memory_is_bounded() -> None:
+    clock = Clock()
+    limiter = TokenBucketLimiter(per_minute=1, burst=1, max_clients=2, clock=clock)
+    for client in ("a", "b", "c"):
+        limiter.take(client)
+    assert len(limiter._buckets) == 2 and "a" not in limiter._buckets
+
+
+def request(remote: str, forwarded: str | None = None):  # type: ignore[no-untyped-def]
+    headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+    req = make_mocked_request("POST", "/api/v1/registrations", headers=headers)
+    return req.clone(remote=remote)
+
+
+def test_forwarded_for_only_from_trusted_proxies() -> None:
+    proxies = [ipaddress.ip_network("10.0.0.0/8")]
+    assert client_address(request("198.51.100.7", "1.1.1.1"), proxies) == "198.51.100.7"
+    assert client_address(request("10.0.0.5", "203.0.113.9, 10.0.0.6"), proxies) == "203.0.113.9"
+    assert client_address(request("10.0.0.5", "6.6.6.6, 203.0.113.9"), proxies) == "203.0.113.9"
+    assert client_address(request("10.0.0.5"), proxies) == "10.0.0.5"
+    assert client_address(request("10.0.0.5", "1.1.1.1"), []) == "10.0.0.5"
