@@ -133,7 +133,7 @@ class Analyzer:
                 ) -> list[tuple[int, int, int, int]]:
         if not cv2.countNonZero(mask):
             return []
-        view = resize_to_width(grey, min(self.cfg.people_width, grey.shape[1]))
+        view = resize_to_width(grey, self.cfg.people_width)  # upscales small cameras
         scale = view.shape[1] / mask.shape[1]
         rois = people.regions(mask, scale, (view.shape[1], view.shape[0]))
         if not rois:

@@ -35,10 +35,12 @@ class _HttpFeed(Feed):
         self._min_width = min_width
 
     def _request(self, timeout: aiohttp.ClientTimeout) -> aiohttp.client._RequestContextManager:
+        headers = dict(self._target.headers)
+        if self._target.authorization:
+            headers["Authorization"] = self._target.authorization
         return self._session.get(
             self._target.url,
-            headers=self._target.headers,
-            auth=self._target.auth,
+            headers=headers,
             allow_redirects=self._target.follow_redirects,
             server_hostname=self._target.server_hostname,
             timeout=timeout,

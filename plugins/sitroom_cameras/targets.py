@@ -9,10 +9,9 @@ uses `display`, which is redacted.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit, urlunsplit
-
-import aiohttp
 
 from sitroom.secrets import redact_url
 from sitroom_cameras.config import CameraConfig
@@ -23,7 +22,7 @@ class HttpTarget:
     url: str  # host replaced by the pinned IP when there is one
     headers: dict[str, str] = field(default_factory=dict)
     server_hostname: str | None = None
-    auth: aiohttp.BasicAuth | None = None
+    authorization: str | None = field(default=None, repr=False)  # "Basic ..." header value
     follow_redirects: bool = False
 
 
@@ -73,16 +72,18 @@ def http_target(config: CameraConfig) -> HttpTarget:
     assert config.url is not None
     parts = urlsplit(config.url)
     user, password = _userinfo(config)
-    auth = aiohttp.BasicAuth(user, password or "") if user else None
+    auth = None
+    if user:
+        auth = "Basic " + base64.b64encode(f"{user}:{password or ''}".encode()).decode("ascii")
     host = _host_for_netloc(parts.hostname or "")
     if config.pin_address is None:
-        return HttpTarget(_replace_host(config.url, host), auth=auth,
+        return HttpTarget(_replace_host(config.url, host), authorization=auth,
                           follow_redirects=config.follow_redirects)
     original = host if parts.port is None else f"{host}:{parts.port}"
     return HttpTarget(
         _replace_host(config.url, _host_for_netloc(config.pin_address)),
         headers={"Host": original},
         server_hostname=parts.hostname if parts.scheme == "https" else None,
-        auth=auth,
+        authorization=auth,
         follow_redirects=False,
     )

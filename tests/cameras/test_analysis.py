@@ -1,0 +1,164 @@
+"""Analysis on real street footage (OpenCV's vtest.avi): people, motion, zones, tamper, frozen.
+
+Frames are read from the real clip at 1 frame per second of footage and fed to the same
+Analyzer and Rules the camera source uses, with the clip's own timestamps, so the tests are
+deterministic and need no waiting.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from sitroom_cameras.analysis import Analyzer, FrameReport
+from sitroom_cameras.config import CameraConfig
+from sitroom_cameras.rules import Rules
+
+FULL = (768, 576)
+WALKWAY = [[0, 150], [768, 150], [768, 330], [0, 330]]
+LAWN = [[0, 400], [380, 400], [380, 576], [0, 576]]
+
+
+def config(**analysis: object) -> CameraConfig:
+    return CameraConfig.model_validate({
+        "kind": "camera", "name": "vtest", "path": "/dev/null",
+        "analysis": {"frozen_after": 3, "tamper_after": 2, **analysis},
+        "zones": [
+            {"name": "walkway", "polygon": WALKWAY, "presence": "people",
+             "restricted": [{"start": "00:00", "end": "23:59"}], "loiter_after": 4},
+            {"name": "lawn", "polygon": LAWN, "presence": "people",
+             "restricted": [{"start": "00:00", "end": "23:59"}]},
+        ],
+    })
+
+
+def footage(vtest: Path, every: int = 10, limit: int = 40) -> list[np.ndarray]:
+    """Grey frames one second apart (the clip runs at 10 fps)."""
+    capture = cv2.VideoCapture(str(vtest))
+    frames, index = [], 0
+    while len(frames) < limit:
+        ok, bgr = capture.read()
+        if not ok:
+            break
+        if index % every == 0:
+            frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY))
+        index += 1
+    capture.release()
+    assert frames, "could not read the footage"
+    return frames
+
+
+class Pipeline:
+    """Analyzer + Rules, as the camera source chains them, at one frame per second."""
+
+    def __init__(self, cfg: CameraConfig) -> None:
+        self.cfg = cfg
+        self.analyzer = Analyzer(cfg)
+        self.rules = Rules(cfg.zones, cfg.analysis.tamper_after, cfg.analysis.frozen_after)
+        self.t = 0.0
+        self.events: list[tuple[str, str]] = []
+        self.reports: list[FrameReport] = []
+
+    def feed(self, grey: np.ndarray) -> FrameReport:
+        self.t += 1.0
+        report = self.analyzer.analyse(grey, (grey.shape[1], grey.shape[0]), self.t)
+        presence = {z.name: report.zone_people.get(z.name, 0) > 0 for z in self.cfg.zones}
+        self.events += self.rules.evaluate(self.t, datetime(2026, 1, 5, 23, 0), presence,
+                                           report.tamper, report.frozen_seconds)
+        self.reports.append(report)
+        return report
+
+
+@pytest.fixture(scope="module")
+def street(vtest: Path) -> tuple[Pipeline, list[np.ndarray]]:
+    frames = footage(vtest)
+    pipe = Pipeline(config())
+    for grey in frames:
+        pipe.feed(grey)
+    return pipe, frames
+
+
+def test_people_are_counted_while_people_walk(street) -> None:  # type: ignore[no-untyped-def]
+    pipe, _ = street
+    counts = [len(r.people) for r in pipe.reports[2:]]
+    # the clip shows two to six pedestrians most of the time
+    assert sum(1 for c in counts if c > 0) >= 0.7 * len(counts), counts
+    assert 1.5 <= sum(counts) / len(counts) <= 8, counts
+    assert max(counts) <= 12, counts
+
+
+def test_people_and_motion_are_on_the_walkway_not_the_lawn(street) -> None:  # type: ignore[no-untyped-def]
+    pipe, _ = street
+    reports = pipe.reports[2:]
+    walkway_people = sum(r.zone_people["walkway"] for r in reports)
+    lawn_people = sum(r.zone_people["lawn"] for r in reports)
+    assert walkway_people > 3 * max(lawn_people, 1), (walkway_people, lawn_people)
+    walkway_motion = np.mean([r.zone_motion["walkway"] for r in reports])
+    lawn_motion = np.mean([r.zone_motion["lawn"] for r in reports])
+    assert walkway_motion > 5 * lawn_motion + 1e-4, (walkway_motion, lawn_motion)
+
+
+def test_motion_follows_the_walkers(street) -> None:  # type: ignore[no-untyped-def]
+    """Motion is denser inside detected person boxes than in the picture as a whole."""
+    pipe, frames = street
+    inside, overall = [], []
+    previous = None
+    for grey, report in zip(frames, pipe.reports, strict=True):
+        if previous is not None and report.people:
+            diff = cv2.absdiff(cv2.GaussianBlur(grey, (5, 5), 0),
+                               cv2.GaussianBlur(previous, (5, 5), 0)) > 20
+            box_mask = np.zeros_like(diff)
+            for x, y, w, h in report.people:
+                box_mask[y:y + h, x:x + w] = True
+            inside.append(diff[box_mask].mean())
+            overall.append(diff.mean())
+        previous = grey
+    assert len(inside) >= 10
+    assert np.mean(inside) > 4 * np.mean(overall), (np.mean(inside), np.mean(overall))
+    assert all(0 < r.motion < 0.3 for r in pipe.reports[2:])
+
+
+def test_zone_rules_fire_for_people_in_the_drawn_zone(street) -> None:  # type: ignore[no-untyped-def]
+    pipe, _ = street
+    assert ("walkway", "suspicious_activity") in pipe.events
+    assert ("walkway", "loitering") in pipe.events
+    assert ("lawn", "loitering") not in pipe.events
+    assert not [e for e in pipe.events if e[1].startswith("tamper_") or e[1] == "frozen"]
+
+
+def test_a_still_picture_raises_frozen(vtest: Path) -> None:
+    frames = footage(vtest, limit=8)
+    pipe = Pipeline(config(people=False))
+    for grey in frames:
+        pipe.feed(grey)
+    assert ("", "frozen") not in pipe.events
+    for _ in range(5):
+        pipe.feed(frames[-1].copy())
+    assert ("", "frozen") in pipe.events
+    assert pipe.rules.active()[("", "frozen")]
+    pipe.feed(frames[0])  # the picture moves again
+    assert not pipe.rules.active()[("", "frozen")]
+
+
+@pytest.mark.parametrize(
+    ("paint", "expected"),
+    [
+        (lambda g: np.zeros_like(g), "covered"),  # lens cap / black paint
+        (lambda g: np.full_like(g, 250), "blinded"),  # torch or laser into the lens
+        (lambda g: cv2.GaussianBlur(g, (0, 0), 9), "defocused"),  # sprayed or turned focus
+        (lambda g: np.ascontiguousarray(g[::-1, ::-1]), "moved"),  # pointed elsewhere
+    ],
+)
+def test_tampering_is_recognised(vtest: Path, paint, expected: str) -> None:  # type: ignore[no-untyped-def]
+    frames = footage(vtest, limit=14)
+    pipe = Pipeline(config(people=False))
+    for grey in frames[:8]:
+        pipe.feed(grey)
+    for grey in frames[8:]:
+        pipe.feed(paint(grey))
+    tamper = [rule for zone, rule in pipe.events if rule.startswith("tamper_")]
+    assert tamper == [f"tamper_{expected}"], (tamper, [r.tamper for r in pipe.reports])

@@ -1,0 +1,194 @@
+"""Camera sources against real streams: an H.264 file, HTTP MJPEG, JPEG snapshots, RTSP.
+
+Streams are made with ffmpeg and served by real servers on loopback (the plugin's own HTTP
+camera simulator, an aiohttp snapshot server, GStreamer's RTSP server).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from aiohttp import web
+
+import sitroom_cameras as plugin
+from sitroom import SourceError
+from sitroom.testing import SourceHarness
+from sitroom_cameras.simulator import CameraSimulatorConfig, run_camera_simulator
+from tests.support import free_port
+
+pytestmark = pytest.mark.integration
+
+
+def camera(name: str, **fields: object) -> dict[str, object]:
+    return {"kind": "camera", "name": name, "analysis_interval": 0.7,
+            "analysis": {"people_width": 640}, **fields}
+
+
+async def wait_value(h: SourceHarness, metric: str, predicate, within: float = 15.0,  # type: ignore[no-untyped-def]
+                     **labels: str) -> float:
+    await h.wait_for(lambda: (v := h.value(metric, **labels)) is not None and predicate(v),
+                     within=within)
+    value = h.value(metric, **labels)
+    assert value is not None
+    return value
+
+
+async def test_file_camera_decodes_keyframes_only_and_serves_a_snapshot(street_clip: Path
+                                                                        ) -> None:
+    zone = {"name": "walkway", "polygon": [[0, 60], [320, 60], [320, 140], [0, 140]]}
+    async with SourceHarness.from_plugin(plugin, camera("street", path=str(street_clip),
+                                                        zones=[zone])) as h:
+        h.start()
+        cam = {"camera": "street"}
+        await wait_value(h, "sitroom_camera_frames_analysed_total", lambda v: v >= 4, **cam)
+        assert h.value("sitroom_camera_up", **cam) == 1
+        assert h.value("sitroom_camera_gop_frames", **cam) == 10
+        assert h.value("sitroom_camera_width_pixels", **cam) == 320
+        assert h.value("sitroom_camera_height_pixels", **cam) == 240
+        assert h.source.feed.mode == "keyframes"
+        received = h.value("sitroom_camera_frames_received_total", **cam) or 0
+        decoded = h.value("sitroom_camera_frames_decoded_total", **cam) or 0
+        # 10 fps with one keyframe a second (fits 1.5 x 0.7 s): ~1 in 10 frames decoded
+        assert 0 < decoded <= received / 5, (decoded, received)
+        assert 8 <= (h.value("sitroom_camera_stream_frames_per_second", **cam) or 0) <= 12
+        plain = await h.source.snapshot_jpeg()
+        drawn = await h.source.snapshot_jpeg(zones=True)
+        assert plain is not None and drawn is not None
+        image = cv2.imdecode(np.frombuffer(drawn, np.uint8), cv2.IMREAD_COLOR)
+        grey = cv2.imdecode(np.frombuffer(plain, np.uint8), cv2.IMREAD_UNCHANGED)
+        assert image.shape[1] == 320 and grey.ndim == 2
+        # the zone outline is drawn in colour on the grey frame
+        assert (np.abs(image[..., 1].astype(int) - image[..., 0]) > 80).any()
+
+
+async def _simulator(clip: Path, port: int) -> asyncio.Task[None]:
+    cfg = CameraSimulatorConfig(port=port, footage=clip, fps=8)
+    task = asyncio.create_task(run_camera_simulator(cfg))
+    for _ in range(200):
+        with contextlib.suppress(OSError):
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return task
+        await asyncio.sleep(0.05)
+    raise AssertionError("camera simulator did not start")
+
+
+async def test_mjpeg_camera_goes_down_when_the_server_dies(street_clip: Path) -> None:
+    port = free_port()
+    server = await _simulator(street_clip, port)
+    try:
+        async with SourceHarness.from_plugin(
+            plugin, camera("mjpeg", url=f"http://127.0.0.1:{port}/mjpeg", stall_timeout=2)
+        ) as h:
+            task = h.start()
+            cam = {"camera": "mjpeg"}
+            await wait_value(h, "sitroom_camera_frames_analysed_total", lambda v: v >= 4, **cam)
+            assert h.value("sitroom_camera_up", **cam) == 1
+            assert h.value("sitroom_camera_gop_frames", **cam) == 1
+            assert h.value("sitroom_camera_width_pixels", **cam) == 320
+            assert 4 <= (h.value("sitroom_camera_stream_frames_per_second", **cam) or 0) <= 10
+            server.cancel()
+            await asyncio.gather(server, return_exceptions=True)
+            await wait_value(h, "sitroom_camera_up", lambda v: v == 0, **cam)
+            with pytest.raises(SourceError):
+                await asyncio.wait_for(task, 10)
+    finally:
+        server.cancel()
+        await asyncio.gather(server, return_exceptions=True)
+
+
+@pytest.fixture
+async def snapshot_server(street_clip: Path):  # type: ignore[no-untyped-def]
+    """A JPEG snapshot camera with basic auth, one redirect and one non-image endpoint."""
+    capture = cv2.VideoCapture(str(street_clip))
+    ok, frame = capture.read()
+    capture.release()
+    assert ok
+    jpeg = cv2.imencode(".jpg", frame)[1].tobytes()
+    seen: list[dict[str, str]] = []
+
+    async def snap(request: web.Request) -> web.Response:
+        seen.append({"host": request.host, "auth": request.headers.get("Authorization", "")})
+        if request.headers.get("Authorization") != "Basic dmlld2VyOnMzY3JldC1wdw==":
+            return web.Response(status=401)
+        return web.Response(body=jpeg, content_type="image/jpeg")
+
+    async def moved(request: web.Request) -> web.Response:
+        raise web.HTTPFound("http://127.0.0.1:1/elsewhere.jpg")
+
+    async def html(request: web.Request) -> web.Response:
+        return web.Response(text="<html>login</html>", content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/snap.jpg", snap)
+    app.router.add_get("/moved.jpg", moved)
+    app.router.add_get("/page.jpg", html)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield port, seen
+    await runner.cleanup()
+
+
+async def test_snapshot_camera_uses_credentials_and_the_pinned_address(
+        snapshot_server, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+    port, seen = snapshot_server
+    caplog.set_level(logging.DEBUG)
+    cfg = camera("snap", url=f"http://cam.invalid:{port}/snap.jpg", pin_address="127.0.0.1",
+                 username="viewer", password="s3cret-pw")
+    async with SourceHarness.from_plugin(plugin, cfg) as h:
+        h.start()
+        await wait_value(h, "sitroom_camera_frames_analysed_total", lambda v: v >= 2,
+                         camera="snap")
+        assert h.value("sitroom_camera_up", camera="snap") == 1
+        assert h.value("sitroom_camera_width_pixels", camera="snap") == 320
+        assert seen[0]["host"] == f"cam.invalid:{port}"  # Host kept, connection to the pin
+        text = h.render()
+        assert "s3cret" not in text and "viewer" not in text
+        assert "s3cret" not in str(h.ctx.status.details)
+    assert "s3cret" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("path", "password", "reason"),
+    [("snap.jpg", "wrong-pw", "auth"), ("moved.jpg", None, "redirect"),
+     ("page.jpg", None, "decode")],
+)
+async def test_snapshot_camera_failures_are_named(snapshot_server, path: str,  # type: ignore[no-untyped-def]
+                                                  password: str | None, reason: str) -> None:
+    port, _ = snapshot_server
+    cfg = camera("bad", url=f"http://127.0.0.1:{port}/{path}", username="viewer",
+                 password=password or "x-pw-x")
+    async with SourceHarness.from_plugin(plugin, cfg) as h:
+        task = h.start()
+        with pytest.raises(SourceError) as info:
+            await asyncio.wait_for(task, 10)
+        assert info.value.reason == reason
+        assert "wrong-pw" not in str(info.value)
+        assert h.value("sitroom_camera_up", camera="bad") == 0
+
+
+@pytest.mark.parametrize("transport", ["rtsp_tcp", "rtsp_udp"])
+async def test_rtsp_camera(rtsp_server, transport: str) -> None:  # type: ignore[no-untyped-def]
+    cfg = camera("rtsp", url=rtsp_server.url, transport=transport, stall_timeout=3)
+    async with SourceHarness.from_plugin(plugin, cfg) as h:
+        task = h.start()
+        cam = {"camera": "rtsp"}
+        await wait_value(h, "sitroom_camera_frames_analysed_total", lambda v: v >= 3,
+                         within=20, **cam)
+        assert h.value("sitroom_camera_up", **cam) == 1
+        assert h.value("sitroom_camera_width_pixels", **cam) == 320
+        assert h.value("sitroom_camera_gop_frames", **cam) == 10
+        assert h.source.feed.mode == "keyframes"
+        assert (h.value("sitroom_camera_people", **cam) or 0) >= 0
+        rtsp_server.kill()
+        await wait_value(h, "sitroom_camera_up", lambda v: v == 0, **cam)
+        with pytest.raises(SourceError):
+            await asyncio.wait_for(task, 15)
