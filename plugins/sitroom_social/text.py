@@ -21,7 +21,7 @@ _BLOCK_TAG = re.compile(r"<\s*(br|/p|p|/div|li|/li)\b[^>]{0,2000}>", re.IGNORECA
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"(?<!\w)@[\w.@-]+")
-_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_WORD = re.compile(r"[a-z0-9]+")
 _RUN3 = re.compile(r"([a-z])\1{2,}")
 _REDUP = re.compile(r"^([a-z]{2,})2$")
 MAX_TEXT_CHARS = 5000
@@ -67,7 +67,7 @@ def normalise_word(word: str) -> tuple[str, ...]:
     """One raw lower-case word -> its standard token(s)."""
     word = _collapse(word)
     match = _REDUP.match(word)
-    if match:  # "hati2" -> "hati hati"
+    if match:  # "hati2" -> "hati hati" (hyphens split words already: "sampah-sampah")
         base = match.group(1)
         return (*normalise_word(base), *normalise_word(base))
     mapped = slang_map().get(word)
