@@ -69,9 +69,7 @@ async def _camera_app(server: CameraServer) -> web.Application:
         )
         await response.prepare(request)
         for _ in range(3):
-            await response.write(
-                b"--frame\r\nContent-Type: image/jpeg\r\n\r\n" + jpeg + b"\r\n"
-            )
+            await response.write(b"--frame\r\nContent-Type: image/jpeg\r\n\r\n" + jpeg + b"\r\n")
             await asyncio.sleep(0.05)
         return response
 
@@ -168,8 +166,13 @@ class Api:
         self.base = f"http://{host}:{port}"
 
     async def request(
-        self, method: str, path: str, body: Any = None, token: bool = True,
-        headers: dict[str, str] | None = None, raw: bytes | None = None,
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        token: bool = True,
+        headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
     ) -> tuple[int, Any, dict[str, str]]:
         hdrs = dict(headers or {})
         if token:
@@ -177,8 +180,9 @@ class Api:
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
         if data is not None:
             hdrs.setdefault("Content-Type", "application/json")
-        async with self.session.request(method, self.base + path, data=data,
-                                        headers=hdrs) as response:
+        async with self.session.request(
+            method, self.base + path, data=data, headers=hdrs
+        ) as response:
             text = await response.text()
             try:
                 payload = json.loads(text)

@@ -45,7 +45,10 @@ class FakeCamera(StreamingSource):
         c = self.config
         FakeCamera.started.append(c)
         self.metrics.info(
-            INFO.name, camera=c.name, district=c.district, owner_type=c.owner_type,
+            INFO.name,
+            camera=c.name,
+            district=c.district,
+            owner_type=c.owner_type,
             location=c.location,
         )
         self.ctx.mark_success()

@@ -26,8 +26,9 @@ from tests.support import sample_value
 
 
 async def register(api: Api, data: dict[str, Any], **kwargs: Any) -> str:
-    code, body, headers = await api.request("POST", "/api/v1/registrations", data, token=False,
-                                            **kwargs)
+    code, body, headers = await api.request(
+        "POST", "/api/v1/registrations", data, token=False, **kwargs
+    )
     assert code == 201, body
     assert body["status_url"] == f"/api/v1/registrations/{body['id']}" == headers["Location"]
     return str(body["id"])
@@ -45,12 +46,17 @@ async def test_lifecycle_register_probe_approve_publish_suspend_retire(
 
     row = await api.wait_status(reg_id, "awaiting_approval")
     assert (row["probe_result"], row["width"], row["height"], row["codec"]) == (
-        "ok", 320, 240, "jpeg")
+        "ok",
+        320,
+        240,
+        "jpeg",
+    )
     assert row["pinned_address"] == "127.0.0.1" and row["has_credentials"] is True
     assert "/snap.jpg" in camera_server.hits
 
-    code, row, _ = await api.request("POST", f"/api/v1/cameras/{reg_id}/approve",
-                                     headers={"X-Sitroom-Actor": "alice@dinas"})
+    code, row, _ = await api.request(
+        "POST", f"/api/v1/cameras/{reg_id}/approve", headers={"X-Sitroom-Actor": "alice@dinas"}
+    )
     assert code == 200 and row["status"] == "active"
     camera = f"reg-{reg_id}"
 
@@ -63,11 +69,23 @@ async def test_lifecycle_register_probe_approve_publish_suspend_retire(
         raise AssertionError("published camera never came up")
 
     text = await camera_up()
-    assert sample_value(text, "sitroom_fakecam_info", camera=camera,
-                        district="Semarang Tengah", owner_type="business",
-                        location="Simpang Lima selatan") == 1
-    assert sample_value(text, "sitroom_registry_registrations", status="active",
-                        district="Semarang Tengah") == 1
+    assert (
+        sample_value(
+            text,
+            "sitroom_fakecam_info",
+            camera=camera,
+            district="Semarang Tengah",
+            owner_type="business",
+            location="Simpang Lima selatan",
+        )
+        == 1
+    )
+    assert (
+        sample_value(
+            text, "sitroom_registry_registrations", status="active", district="Semarang Tengah"
+        )
+        == 1
+    )
     assert sample_value(text, "sitroom_registry_probes_total", result="ok") == 1
     started = [c for c in FakeCamera.started if c.name == camera][-1]
     assert started.url == f"http://127.0.0.1:{camera_server.port}/snap.jpg"
@@ -78,18 +96,20 @@ async def test_lifecycle_register_probe_approve_publish_suspend_retire(
 
     code, groups, _ = await api.request("GET", "/api/v1/sd/cameras")
     assert code == 200
-    assert groups == [{
-        "targets": [f"127.0.0.1:{camera_server.port}"],
-        "labels": {
-            "__meta_sitroom_registry": "registry",
-            "__meta_sitroom_camera": camera,
-            "__meta_sitroom_protocol": "http",
-            "__meta_sitroom_district": "Semarang Tengah",
-            "__meta_sitroom_owner_type": "business",
-            "__meta_sitroom_latitude": "-6.99",
-            "__meta_sitroom_longitude": "110.42",
-        },
-    }]
+    assert groups == [
+        {
+            "targets": [f"127.0.0.1:{camera_server.port}"],
+            "labels": {
+                "__meta_sitroom_registry": "registry",
+                "__meta_sitroom_camera": camera,
+                "__meta_sitroom_protocol": "http",
+                "__meta_sitroom_district": "Semarang Tengah",
+                "__meta_sitroom_owner_type": "business",
+                "__meta_sitroom_latitude": "-6.99",
+                "__meta_sitroom_longitude": "110.42",
+            },
+        }
+    ]
 
     code, row, _ = await api.request("POST", f"/api/v1/cameras/{reg_id}/suspend")
     assert code == 200 and row["status"] == "suspended"
@@ -175,24 +195,44 @@ BAD_FIELDS: list[tuple[str, dict[str, Any], str]] = [
     ("stream missing", {"stream": None}, "stream"),
     ("protocol", {"stream": {"protocol": "ftp", "host": "127.0.0.1"}}, "stream.protocol"),
     ("host missing", {"stream": {"protocol": "http"}}, "stream.host"),
-    ("port zero", {"stream": {"protocol": "http", "host": "127.0.0.1", "port": 0}},
-     "stream.port"),
-    ("port big", {"stream": {"protocol": "http", "host": "127.0.0.1", "port": 70000}},
-     "stream.port"),
-    ("port policy", {"stream": {"protocol": "http", "host": "127.0.0.1", "port": 22}},
-     "stream.port"),
-    ("path", {"stream": {"protocol": "http", "host": "127.0.0.1", "path": "snap.jpg"}},
-     "stream.path"),
-    ("username colon", {"stream": {"protocol": "http", "host": "127.0.0.1",
-                                   "username": "a:b"}}, "stream.username"),
-    ("password long", {"stream": {"protocol": "http", "host": "127.0.0.1",
-                                  "password": SECRET_PASSWORD * 10}}, "stream.password"),
+    ("port zero", {"stream": {"protocol": "http", "host": "127.0.0.1", "port": 0}}, "stream.port"),
+    (
+        "port big",
+        {"stream": {"protocol": "http", "host": "127.0.0.1", "port": 70000}},
+        "stream.port",
+    ),
+    (
+        "port policy",
+        {"stream": {"protocol": "http", "host": "127.0.0.1", "port": 22}},
+        "stream.port",
+    ),
+    (
+        "path",
+        {"stream": {"protocol": "http", "host": "127.0.0.1", "path": "snap.jpg"}},
+        "stream.path",
+    ),
+    (
+        "username colon",
+        {"stream": {"protocol": "http", "host": "127.0.0.1", "username": "a:b"}},
+        "stream.username",
+    ),
+    (
+        "password long",
+        {"stream": {"protocol": "http", "host": "127.0.0.1", "password": SECRET_PASSWORD * 10}},
+        "stream.password",
+    ),
     ("url scheme", {"stream": {"url": "ftp://127.0.0.1/x"}}, "stream.url"),
     ("url and host", {"stream": {"url": "http://127.0.0.1/", "host": "127.0.0.1"}}, "stream"),
-    ("url creds twice", {"stream": {"url": f"http://a:{SECRET_PASSWORD}@127.0.0.1/",
-                                    "username": "b"}}, "stream.url"),
-    ("url query secret", {"stream": {"url": f"http://127.0.0.1/snap?pwd={SECRET_PASSWORD}"}},
-     "stream.url"),
+    (
+        "url creds twice",
+        {"stream": {"url": f"http://a:{SECRET_PASSWORD}@127.0.0.1/", "username": "b"}},
+        "stream.url",
+    ),
+    (
+        "url query secret",
+        {"stream": {"url": f"http://127.0.0.1/snap?pwd={SECRET_PASSWORD}"}},
+        "stream.url",
+    ),
     ("stream extra", {"stream": {"protocol": "http", "host": "127.0.0.1", "x": 1}}, "stream.x"),
     ("consent false", {"consent": False}, "consent"),
     ("consent missing", {"consent": None}, "consent"),
@@ -222,21 +262,35 @@ async def test_nan_and_malformed_bodies(api: Api, camera_server: CameraServer) -
     raw = json.dumps(form(camera_server.port)).replace("-6.99", "NaN").encode()
     code, body, _ = await api.request("POST", "/api/v1/registrations", raw=raw, token=False)
     assert code == 422 and [e["field"] for e in body["errors"]] == ["latitude"]
-    code, body, _ = await api.request("POST", "/api/v1/registrations", raw=b"{not json",
-                                      token=False)
+    code, body, _ = await api.request(
+        "POST", "/api/v1/registrations", raw=b"{not json", token=False
+    )
     assert code == 400 and body["errors"][0]["field"] == "(body)"
-    code, body, _ = await api.request("POST", "/api/v1/registrations", raw=b"[1, 2]",
-                                      token=False)
+    code, body, _ = await api.request("POST", "/api/v1/registrations", raw=b"[1, 2]", token=False)
     assert code == 422 and body["errors"][0]["field"] == "(body)"
-    code, body, _ = await api.request("POST", "/api/v1/registrations",
-                                      raw=b'{"a": "' + b"x" * 20000 + b'"}', token=False)
+    code, body, _ = await api.request(
+        "POST", "/api/v1/registrations", raw=b'{"a": "' + b"x" * 20000 + b'"}', token=False
+    )
     assert code == 413
 
 
 SSRF_HOSTS = [
-    "127.0.0.2", "0x7f000002", "2130706434", "017700000002", "127.2", "::ffff:127.0.0.2",
-    "[::1]", "::1", "169.254.169.254", "0xa9fea9fe", "10.0.0.1", "192.168.0.1", "0.0.0.0",
-    "224.0.0.1", "localhost.invalid", "1.2.3.999",
+    "127.0.0.2",
+    "0x7f000002",
+    "2130706434",
+    "017700000002",
+    "127.2",
+    "::ffff:127.0.0.2",
+    "[::1]",
+    "::1",
+    "169.254.169.254",
+    "0xa9fea9fe",
+    "10.0.0.1",
+    "192.168.0.1",
+    "0.0.0.0",
+    "224.0.0.1",
+    "localhost.invalid",
+    "1.2.3.999",
 ]
 
 
@@ -260,7 +314,10 @@ async def test_odd_spellings_of_an_allowed_address_are_canonicalised(
     reg_id = await register(api, data)
     row = await api.wait_status(reg_id, "awaiting_approval")
     assert (row["host"], row["pinned_address"], row["path"]) == (
-        "127.0.0.1", "127.0.0.1", "/snap.jpg?channel=1")
+        "127.0.0.1",
+        "127.0.0.1",
+        "/snap.jpg?channel=1",
+    )
     assert row["has_credentials"] is False
 
 
@@ -303,15 +360,23 @@ async def test_wrong_credentials_fail_the_probe_then_an_edit_fixes_them(
     row = await api.wait_status(reg_id, "probe_failed")
     assert row["probe_result"] == "auth"
     stream = {**form(camera_server.port)["stream"], "password": "the-right-one"}
-    code, row, _ = await api.request("PATCH", f"/api/v1/cameras/{reg_id}",
-                                     {"stream": stream, "location_name": "Gerbang"})
+    code, row, _ = await api.request(
+        "PATCH", f"/api/v1/cameras/{reg_id}", {"stream": stream, "location_name": "Gerbang"}
+    )
     assert code == 200, row
     assert row["location_name"] == "Gerbang"
     await api.wait_status(reg_id, "awaiting_approval")
     code, body, _ = await api.request("GET", f"/api/v1/cameras/{reg_id}/audit")
-    edit = [e for e in body["audit"] if e["action"] == "edit"][0]
-    assert edit["detail"]["fields"] == ["credentials", "host", "location_name", "path",
-                                        "pinned_address", "port", "protocol"]
+    edit = next(e for e in body["audit"] if e["action"] == "edit")
+    assert edit["detail"]["fields"] == [
+        "credentials",
+        "host",
+        "location_name",
+        "path",
+        "pinned_address",
+        "port",
+        "protocol",
+    ]
     assert "the-right-one" not in json.dumps(body)
 
 
@@ -321,8 +386,9 @@ async def test_editing_details_of_an_active_camera_republishes_it(
     reg_id = await register(api, form(camera_server.port))
     await api.wait_status(reg_id, "awaiting_approval")
     await api.request("POST", f"/api/v1/cameras/{reg_id}/approve")
-    code, row, _ = await api.request("PATCH", f"/api/v1/cameras/{reg_id}",
-                                     {"district": "tugu", "latitude": -6.97})
+    code, row, _ = await api.request(
+        "PATCH", f"/api/v1/cameras/{reg_id}", {"district": "tugu", "latitude": -6.97}
+    )
     assert code == 200 and row["status"] == "active" and row["district"] == "Tugu"
     for _ in range(200):
         started = [c for c in FakeCamera.started if c.name == f"reg-{reg_id}"]
@@ -337,8 +403,7 @@ async def test_editing_details_of_an_active_camera_republishes_it(
 
 
 async def test_registration_rate_limit(tmp_path: Path, camera_server: CameraServer) -> None:
-    source = registry_source(camera_server.port,
-                             registration_limit={"per_minute": 1, "burst": 2})
+    source = registry_source(camera_server.port, registration_limit={"per_minute": 1, "burst": 2})
     daemon = await start_daemon(write_config(tmp_path / "conf", [source]))
     try:
         async with aiohttp.ClientSession() as session:
@@ -346,7 +411,10 @@ async def test_registration_rate_limit(tmp_path: Path, camera_server: CameraServ
             codes = []
             for _ in range(3):
                 code, body, headers = await api.request(
-                    "POST", "/api/v1/registrations", form(camera_server.port), token=False,
+                    "POST",
+                    "/api/v1/registrations",
+                    form(camera_server.port),
+                    token=False,
                     headers={"X-Forwarded-For": f"203.0.113.{len(codes)}"},  # not trusted
                 )
                 codes.append(code)
@@ -357,17 +425,30 @@ async def test_registration_rate_limit(tmp_path: Path, camera_server: CameraServ
             code, _, _ = await api.request("POST", "/api/v1/registrations", {}, token=False)
             assert code == 429
             text = await api.metrics()
-            assert sample_value(text, "sitroom_registry_requests_total", endpoint="register",
-                                result="rate_limited") == 2
-            assert sample_value(text, "sitroom_registry_requests_total", endpoint="register",
-                                result="accepted") == 2
+            assert (
+                sample_value(
+                    text,
+                    "sitroom_registry_requests_total",
+                    endpoint="register",
+                    result="rate_limited",
+                )
+                == 2
+            )
+            assert (
+                sample_value(
+                    text, "sitroom_registry_requests_total", endpoint="register", result="accepted"
+                )
+                == 2
+            )
     finally:
         await daemon.stop()
 
 
 async def test_two_registries_need_a_name(tmp_path: Path, camera_server: CameraServer) -> None:
-    sources = [registry_source(camera_server.port),
-               registry_source(camera_server.port, name="registry-b", camera_prefix="b-")]
+    sources = [
+        registry_source(camera_server.port),
+        registry_source(camera_server.port, name="registry-b", camera_prefix="b-"),
+    ]
     daemon = await start_daemon(write_config(tmp_path / "conf", sources))
     try:
         async with aiohttp.ClientSession() as session:

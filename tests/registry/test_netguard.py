@@ -233,7 +233,11 @@ async def test_redirect_to_unchecked_address_is_refused(location: str, reason: s
 async def test_relative_redirect_stays_on_checked_host() -> None:
     guard = NetGuard(resolver=RESOLVER)
     target = await guard.check_redirect("http://camera.example/a", "/b.jpg")
-    assert (target.host, target.address, target.path) == ("camera.example", "93.184.216.34", "/b.jpg")
+    assert (target.host, target.address, target.path) == (
+        "camera.example",
+        "93.184.216.34",
+        "/b.jpg",
+    )
 
 
 async def test_dns_rebinding_cannot_move_a_pinned_connection() -> None:

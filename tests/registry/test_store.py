@@ -83,8 +83,14 @@ def test_lifecycle_table_is_enforced(store: RegistryStore) -> None:
     with pytest.raises(TransitionError):
         store.edit(reg_id, {"owner_name": "X Y"}, "mallory")
     actions = [(a["action"], a["actor"]) for a in store.audit(reg_id)]
-    assert actions == [("register", "api"), ("probe_start", "system"), ("probe_ok", "system"),
-                       ("approve", "alice"), ("suspend", "bob"), ("retire", "bob")]
+    assert actions == [
+        ("register", "api"),
+        ("probe_start", "system"),
+        ("probe_ok", "system"),
+        ("approve", "alice"),
+        ("suspend", "bob"),
+        ("retire", "bob"),
+    ]
 
 
 @pytest.mark.parametrize("status", STATUSES)
