@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
 
-# pymodbus logs every failed attempt itself; the plugin logs state transitions once.
-logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
+# pymodbus logs every failed attempt (with hex frame dumps) on "pymodbus.logging"; the plugin
+# logs state transitions once instead. The core sets the parent "pymodbus" logger's level,
+# so the child's own level is what keeps per-attempt lines out of the daemon's log.
+logging.getLogger("pymodbus.logging").setLevel(logging.CRITICAL)
 
 _UNIT_KEYWORD = (
     "device_id"

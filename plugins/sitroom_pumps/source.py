@@ -92,7 +92,7 @@ class PumpStation(PollingSource):
             pump for pump, roles in roles_by_pump.items()
             if "fault_code" in roles and "fault" not in roles
         }
-        self._failed_points: set[str] = set()
+        self._failed_points: dict[str, bool] = {}  # point id -> its failure was logged
         self._down_units: set[int] = set()
         self._device_info: dict[int, tuple[str, str]] = {}
         self._connects_seen = 0
@@ -170,8 +170,7 @@ class PumpStation(PollingSource):
                     self.metrics.set("sitroom_pump_fault", 1.0 if value else 0.0,
                                      **self._labels(point))
             self.metrics.set("sitroom_pump_point_up", 1, station=self.station, point=point.id)
-            if point.id in self._failed_points:
-                self._failed_points.discard(point.id)
+            if self._failed_points.pop(point.id, False):
                 self.log.info("pump_point_recovered", point=point.id)
 
     def _fail_point(self, point: Point, reason: str, *, log: bool = True,
@@ -184,11 +183,12 @@ class PumpStation(PollingSource):
             self.metrics.remove(role.metric, **self._labels(point))
             if point.pump in self.derived_fault and role.name == "fault_code":
                 self.metrics.remove("sitroom_pump_fault", **self._labels(point))
-        if point.id not in self._failed_points:
-            self._failed_points.add(point.id)
-            if log:
-                self.log.warning("pump_point_failed", point=point.id, unit=point.unit,
-                                 reason=reason, detail=detail)
+        if log and not self._failed_points.get(point.id, False):
+            self.log.warning("pump_point_failed", point=point.id, unit=point.unit,
+                             reason=reason, detail=detail)
+            self._failed_points[point.id] = True
+        else:
+            self._failed_points.setdefault(point.id, False)
 
     def _fail_read(self, read: Read, reason: str, *, log: bool = True,
                    detail: str = "") -> None:

@@ -370,3 +370,25 @@ async def test_exceptions_fail_their_points_and_unit_only(world):
 def test_profiles_dir_is_where_the_demo_expects_it():
     assert (CONF_DIR / "profiles" / "generic-pump-station-plc.yaml").is_file()
     assert Path(CONF_DIR / "30-pumps.yaml").is_file()
+
+
+async def test_point_failure_and_recovery_are_logged_once(world):
+    from structlog.testing import capture_logs
+
+    port = world.port("mberok")
+    await write_holding(port, 1200, [0x8000])  # -32768: the PLC's "sensor fault" sentinel
+    config = inline_source(world, "mberok", [{"unit": 1, "map": {"station": [
+        {"role": "sump_level", "address": 0, "unit": "cm"},
+        {"role": "river_level", "address": 1200, "type": "i16", "valid_min": -500}]}}])
+    with capture_logs() as logs:  # before the harness: its logger binds the processors
+        async with harness(config) as h:
+            for _ in range(3):
+                await h.collect()
+            await write_holding(port, 1200, [42])
+            for _ in range(2):
+                await h.collect()
+        events = [(e["event"], e.get("point")) for e in logs if e["event"].startswith("pump_")]
+        assert events == [("pump_point_failed", "station.river_level"),
+                          ("pump_point_recovered", "station.river_level")]
+        assert h.value("sitroom_pump_point_read_failures_total", station="test",
+                       point="station.river_level", reason="bad_value") == 3

@@ -8,10 +8,15 @@ open connections, and start it again on the same port.
 from __future__ import annotations
 
 import contextlib
+import logging
 
 from pymodbus.server import ModbusTcpServer
 
 from sitroom_pumps.simulator.registers import SimulatorContext, StationDevices
+
+# A delayed answer to a client that gave up makes pymodbus log an error per request; for a
+# simulator whose job is to be slow on demand that is noise (see connection.py likewise).
+logging.getLogger("pymodbus.logging").setLevel(logging.CRITICAL)
 
 
 class StationServer:
