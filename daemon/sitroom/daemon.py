@@ -200,7 +200,11 @@ class Daemon:
             register_secrets(validated.config, redactor)
 
     def _desired(self, config: LoadedConfig) -> dict[str, ValidatedSource]:
-        desired = {n: s for n, s in config.sources.items() if in_shard(n, self.shard)}
+        desired = {
+            n: s
+            for n, s in config.sources.items()
+            if s.kind.every_shard or in_shard(n, self.shard)
+        }
         for parent, children in self.published.items():
             if parent not in config.sources:
                 continue  # the publishing source is gone, and so are its children

@@ -154,6 +154,10 @@ class SourceKind:
 
     `push=True` marks kinds fed from outside (MQTT, HTTP ingest): their series expire after
     the source config's `stale_after`, so a silent sensor never shows a stale value.
+    `every_shard=True` runs a source on every `--shard` replica instead of one: for sources
+    that publish child sources (the camera registry), whose children are then sharded like
+    any source; with the parent on one replica only, children hashed elsewhere would run
+    nowhere.
     """
 
     name: str
@@ -162,6 +166,7 @@ class SourceKind:
     metrics: Sequence[MetricSpec] = ()
     description: str = ""
     push: bool = False
+    every_shard: bool = False
     metrics_for: Callable[[Any], Sequence[MetricSpec]] | None = None
     """Optional: families one source adds from its own config (a generic JSON poller whose
     users name their metrics). Called with the validated config; the result extends
