@@ -28,6 +28,8 @@ def sitroom_source_kinds() -> list[SourceKind]:
             config_model=RegistryConfig,
             factory=RegistrySource,
             metrics=ALL,
+            # every replica serves the API and publishes; the core shards the cameras
+            every_shard=True,
             description="Citizen camera registry: SSRF-guarded registration, probing, "
             "approval; publishes active cameras as camera sources.",
         )

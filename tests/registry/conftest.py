@@ -205,12 +205,12 @@ class Api:
             await asyncio.sleep(0.05)
 
 
-async def start_daemon(config_dir: Path) -> Daemon:
+async def start_daemon(config_dir: Path, shard: tuple[int, int] | None = None) -> Daemon:
     plugins = load_plugins(
         use_entry_points=False,
         extra=[("registry", sitroom_registry), ("fakecam", FakeCameraPlugin())],
     )
-    daemon = Daemon(config_dir, plugins=plugins)
+    daemon = Daemon(config_dir, shard=shard, plugins=plugins)
     await daemon.start()
     registry = daemon.api.source("registry", kind="camera_registry")
     assert registry is not None

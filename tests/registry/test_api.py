@@ -465,3 +465,38 @@ async def test_two_registries_need_a_name(tmp_path: Path, camera_server: CameraS
             assert code == 200 and body == {"cameras": []}
     finally:
         await daemon.stop()
+
+
+async def test_cameras_are_sharded_across_replicas(
+    tmp_path: Path, camera_server: CameraServer
+) -> None:
+    """Two `--shard` replicas share one registry: each active camera runs on exactly one."""
+    source = registry_source(camera_server.port, registration_limit={"per_minute": 60, "burst": 10})
+    config_dir = write_config(tmp_path / "conf", [source])
+    replicas = []
+    for index in range(2):
+        daemon = await start_daemon(config_dir, shard=(index, 2))
+        replicas.append(daemon)
+    try:
+        async with aiohttp.ClientSession() as session:
+            first, second = (Api(d, session) for d in replicas)
+            ids = [await register(first, form(camera_server.port)) for _ in range(6)]
+            for reg_id in ids:
+                await first.wait_status(reg_id, "awaiting_approval")
+                code, _, _ = await second.request("POST", f"/api/v1/cameras/{reg_id}/approve")
+                assert code == 200
+            wanted = {f"reg-{reg_id}" for reg_id in ids}
+
+            def running(daemon: Any) -> set[str]:
+                return {n for n, r in daemon.runners.items() if r.kind.name == "camera"}
+
+            for _ in range(200):
+                if running(replicas[0]) | running(replicas[1]) == wanted:
+                    break
+                await asyncio.sleep(0.05)
+            assert running(replicas[0]) | running(replicas[1]) == wanted
+            assert not running(replicas[0]) & running(replicas[1])
+            assert running(replicas[0]) and running(replicas[1])  # 6 names: both get some
+    finally:
+        for daemon in replicas:
+            await daemon.stop()
