@@ -15,10 +15,12 @@ with exponential backoff and jitter.
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
 from typing import Any
 
 import aiomqtt
+from aiomqtt.exceptions import MqttConnectError
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -27,6 +29,10 @@ from sitroom_flood.config import MqttSensorsConfig
 from sitroom_flood.ingest import Ingestor
 from sitroom_flood.topics import Router
 
+PAHO_LOG = logging.getLogger("sitroom_flood.paho")
+PAHO_LOG.setLevel(logging.CRITICAL)
+"""paho logs every dropped socket at ERROR; the supervisor already reports disconnects once
+(failing, then recovered), so paho's own lines would only repeat them on every retry."""
 NOT_AUTHORIZED = {4, 5, 134, 135}
 """CONNACK codes for bad credentials / not authorised (3.1.1 and 5)."""
 
@@ -99,6 +105,7 @@ class MqttSensors(StreamingSource):
             timeout=float(config.timeout),
             tls_context=tls_context,
             queue_type=direct_queue(self.on_message),
+            logger=PAHO_LOG,
             **kwargs,
         )
 
@@ -129,7 +136,7 @@ class MqttSensors(StreamingSource):
                 self.ctx.mark_success()
                 async for _ in client.messages:  # raises MqttError on disconnect
                     pass
-        except aiomqtt.MqttConnectError as exc:
+        except MqttConnectError as exc:
             if getattr(exc.rc, "value", exc.rc) in NOT_AUTHORIZED:
                 raise SourceError("auth", f"{where}: broker refused our credentials") from None
             raise SourceError("connect", f"{where}: {exc}") from None

@@ -141,7 +141,10 @@ class Decoder:
         """One MQTT payload (or HTTP item as raw bytes)."""
         if self.mapping.format == "number":
             return [self._number(payload, topic_sensor)]
-        document = parse_json(payload)
+        try:
+            document = parse_json(payload)
+        except Rejected:
+            raise Rejected("malformed", topic_sensor) from None
         return self.decode_document(document, topic_sensor)
 
     def decode_document(self, document: Any, topic_sensor: str | None) -> list[Decoded]:

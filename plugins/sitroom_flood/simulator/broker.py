@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import pwd
 import shutil
 from pathlib import Path
 
@@ -35,6 +37,9 @@ def write_config(directory: Path, port: int, persistence: bool = False) -> Path:
         "log_type notice",
         f"persistence {'true' if persistence else 'false'}",
         "max_queued_messages 100000",
+        # started as root, mosquitto would switch to user `mosquitto`, which cannot write
+        # the caller's temporary directory: stay the user who started it
+        f"user {pwd.getpwuid(os.getuid()).pw_name}",
     ]
     if persistence:
         lines += [f"persistence_location {directory}/", "autosave_interval 1"]
