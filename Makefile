@@ -47,7 +47,7 @@ bench: deps venv
 	$(BIN)/python -m bench
 
 stack: deps venv
-	$(BIN)/python -m sitroom_stack
+	$(BIN)/python -m sitroom.stack
 
 clean:
 	rm -rf $(VENV) .state build *.egg-info
