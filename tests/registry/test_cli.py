@@ -113,3 +113,16 @@ def test_database_discovery_needs_one_registry(tmp_path: Path) -> None:
     assert code == 2 and "registry-b.registry.sqlite3" in err  # found, not created yet
     code, _, err = run("list", "--db", str(tmp_path / "missing.sqlite3"))
     assert code == 2
+
+
+def test_shipped_configs_validate() -> None:
+    """sample.yaml and the demo's conf.d entry are valid registry configs."""
+    import yaml
+
+    from sitroom_registry.config import RegistryConfig
+    from tests.support import REPO
+
+    for path in (REPO / "plugins/sitroom_registry/sample.yaml", REPO / "conf.d/25-registry.yaml"):
+        for source in yaml.safe_load(path.read_text())["sources"]:
+            config = RegistryConfig.model_validate(source, context={"base_dir": path.parent})
+            assert config.allowed_ports and config.bbox.lat_min < config.bbox.lat_max
