@@ -77,13 +77,10 @@ def decode_jpeg(data: bytes) -> tuple[int, int]:
     import cv2
     import numpy as np
 
-    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_2)
+    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         raise ProbeFailed("decode", "the response is not a decodable JPEG image")
-    header = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
-    height, width = (
-        header.shape[:2] if header is not None else (image.shape[0] * 2, image.shape[1] * 2)
-    )
+    height, width = image.shape[:2]
     return int(width), int(height)
 
 

@@ -156,11 +156,9 @@ class RegistrySource(StreamingSource):
         store = self.store
         counts = await store.call(store.store.counts)
         rm.set_counts(self.metrics, counts)
-        active = await store.call(store.store.list, "active")
-        configs = []
-        for row in active:
-            creds = await store.call(store.store.credentials, row["id"])
-            configs.append(camera_config(row, creds, self.config.camera_defaults))
+        active = await store.call(store.store.publishable)
+        defaults = self.config.camera_defaults
+        configs = [camera_config(row, creds, defaults) for row, creds in active]
         fingerprint = hashlib.sha256(
             json.dumps(configs, sort_keys=True, default=str).encode()
         ).hexdigest()

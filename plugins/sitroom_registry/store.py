@@ -250,6 +250,14 @@ class RegistryStore:
         ).fetchone()
         return (row["username"], row["password"]) if row else (None, None)
 
+    def publishable(self) -> list[tuple[dict[str, Any], tuple[str | None, str | None]]]:
+        """Active registrations with their credentials: what becomes camera sources.
+
+        The one read that pairs the two tables, for the one consumer that needs both.
+        """
+        rows = self.list("active")
+        return [(row, self.credentials(row["id"])) for row in rows]
+
     def counts(self) -> dict[tuple[str, str], int]:
         rows = self.conn.execute(
             "SELECT status, district, COUNT(*) FROM registrations GROUP BY status, district"

@@ -205,6 +205,28 @@ class Api:
             await asyncio.sleep(0.05)
 
 
+class TestDns:
+    """The registries' resolver in these tests: a table, never the network.
+
+    Each name maps to a list of answers; consecutive lookups take them in turn (the last
+    one repeats), which is how a test plays a DNS server that changes its mind.
+    """
+
+    def __init__(self) -> None:
+        self.table: dict[str, list[list[str]]] = {}
+        self.calls: list[str] = []
+
+    async def __call__(self, host: str) -> list[str]:
+        self.calls.append(host)
+        answers = self.table.get(host)
+        if not answers:
+            raise OSError("NXDOMAIN (test resolver)")
+        return answers.pop(0) if len(answers) > 1 else answers[0]
+
+
+DNS = TestDns()
+
+
 async def start_daemon(config_dir: Path, shard: tuple[int, int] | None = None) -> Daemon:
     plugins = load_plugins(
         use_entry_points=False,
@@ -212,6 +234,8 @@ async def start_daemon(config_dir: Path, shard: tuple[int, int] | None = None) -
     )
     daemon = Daemon(config_dir, shard=shard, plugins=plugins)
     await daemon.start()
+    for source in daemon.api.sources(kind="camera_registry"):
+        source.guard.resolver = DNS  # type: ignore[attr-defined]
     registry = daemon.api.source("registry", kind="camera_registry")
     assert registry is not None
     for _ in range(200):
@@ -224,6 +248,8 @@ async def start_daemon(config_dir: Path, shard: tuple[int, int] | None = None) -
 @pytest.fixture
 async def api(tmp_path: Path, camera_server: CameraServer) -> AsyncIterator[Api]:
     FakeCamera.started.clear()
+    DNS.table.clear()
+    DNS.calls.clear()
     config_dir = write_config(tmp_path / "conf", [registry_source(camera_server.port)])
     daemon = await start_daemon(config_dir)
     async with aiohttp.ClientSession() as session:

@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from tests.registry.conftest import (
+    DNS,
     SECRET_EMAIL,
     SECRET_PASSWORD,
     SECRET_PHONE,
@@ -298,6 +299,7 @@ SSRF_HOSTS = [
 async def test_ssrf_hosts_are_refused_at_registration(
     api: Api, camera_server: CameraServer, host: str
 ) -> None:
+    DNS.table.update({"loopback.test": [["127.0.0.2"]], "metadata.test": [["169.254.169.254"]]})
     data = form(camera_server.port)
     data["stream"]["host"] = host
     code, body, _ = await api.request("POST", "/api/v1/registrations", data, token=False)
@@ -500,3 +502,34 @@ async def test_cameras_are_sharded_across_replicas(
     finally:
         for daemon in replicas:
             await daemon.stop()
+
+
+async def test_host_names_are_pinned_and_rechecked_at_probe_time(
+    api: Api, camera_server: CameraServer
+) -> None:
+    """A name is judged at registration and again by the probe, which then connects to the
+    address it checked. A name that turns into the metadata service between registration
+    and probe is refused without a connection."""
+    DNS.table["cam.toko.test"] = [["127.0.0.1"]]
+    data = form(camera_server.port)
+    data["stream"]["host"] = "CAM.toko.test."
+    reg_id = await register(api, data)
+    row = await api.wait_status(reg_id, "awaiting_approval")
+    assert (row["host"], row["pinned_address"]) == ("cam.toko.test", "127.0.0.1")
+    assert camera_server.hits == ["/snap.jpg"]
+    await api.request("POST", f"/api/v1/cameras/{reg_id}/approve")
+    for _ in range(200):
+        started = [c for c in FakeCamera.started if c.name == f"reg-{reg_id}"]
+        if started:
+            break
+        await asyncio.sleep(0.02)
+    assert started[0].url == f"http://cam.toko.test:{camera_server.port}/snap.jpg"
+    assert started[0].pin_address == "127.0.0.1"
+
+    DNS.table["rebind.test"] = [["127.0.0.1"], ["169.254.169.254"]]
+    data["stream"]["host"] = "rebind.test"
+    reg_id = await register(api, data)
+    row = await api.wait_status(reg_id, "probe_failed")
+    assert row["probe_result"] == "refused"
+    assert camera_server.hits == ["/snap.jpg"]  # nothing new: the rebound name was not dialled
+    assert DNS.calls.count("rebind.test") == 2  # registration + probe, nothing after
