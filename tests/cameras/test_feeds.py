@@ -192,3 +192,24 @@ async def test_rtsp_camera(rtsp_server, transport: str) -> None:  # type: ignore
         await wait_value(h, "sitroom_camera_up", lambda v: v == 0, **cam)
         with pytest.raises(SourceError):
             await asyncio.wait_for(task, 15)
+
+
+async def test_long_gop_falls_back_to_decoding_every_frame(tmp_path: Path) -> None:
+    """GOP 5 s with analysis every 0.7 s: keyframes alone would starve the analysis."""
+    from tests.cameras.conftest import make_clip
+
+    clip = make_clip(tmp_path / "long-gop.mp4", seconds=12, gop=50)
+    async with SourceHarness.from_plugin(plugin, camera("longgop", path=str(clip),
+                                                        analysis={"people": False})) as h:
+        h.start()
+        cam = {"camera": "longgop"}
+        await h.wait_for(lambda: h.source.feed is not None and h.source.feed.mode == "all",
+                         within=10)
+        start = h.value("sitroom_camera_frames_analysed_total", **cam) or 0
+        await wait_value(h, "sitroom_camera_frames_analysed_total", lambda v: v >= start + 4,
+                         **cam)
+        decoded = h.value("sitroom_camera_frames_decoded_total", **cam) or 0
+        received = h.value("sitroom_camera_frames_received_total", **cam) or 0
+        assert decoded >= received / 2, (decoded, received)  # every frame, not keyframes
+        assert h.value("sitroom_camera_decode_errors_total", **cam) == 0
+        assert h.value("sitroom_camera_up", **cam) == 1

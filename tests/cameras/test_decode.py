@@ -1,0 +1,56 @@
+"""Cheap decoding: JPEG headers, reduced JPEG decoding, bad pictures, the demo clip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from sitroom_cameras.decode import DecodeError, decode_jpeg, jpeg_size
+from sitroom_cameras.footage import ensure_clip
+
+
+def jpeg(width: int, height: int) -> bytes:
+    rng = np.random.default_rng(1)
+    image = rng.integers(0, 255, (height, width, 3), dtype=np.uint8)
+    return cv2.imencode(".jpg", image)[1].tobytes()
+
+
+def test_jpeg_size_reads_the_header_only() -> None:
+    assert jpeg_size(jpeg(1920, 1080)) == (1920, 1080)
+    assert jpeg_size(b"") is None
+    assert jpeg_size(b"\x89PNG\r\n\x1a\n....") is None
+    assert jpeg_size(b"\xff\xd8\xff\xe0\x00\x10JFIF") is None  # truncated before SOF
+
+
+@pytest.mark.parametrize(("min_width", "width"), [(200, 240), (320, 480), (480, 480),
+                                                  (800, 960), (1920, 1920)])
+def test_jpeg_is_decoded_at_the_smallest_scale_that_is_wide_enough(min_width: int,
+                                                                   width: int) -> None:
+    decoded = decode_jpeg(jpeg(1920, 1080), min_width)
+    assert decoded.grey is not None and decoded.grey.ndim == 2
+    assert decoded.grey.shape[1] == width
+    assert decoded.full_size == (1920, 1080)
+
+
+def test_corrupt_pictures_raise_decode_error() -> None:
+    with pytest.raises(DecodeError):
+        decode_jpeg(b"<html>login required</html>", 320)
+    good = jpeg(640, 480)
+    with pytest.raises(DecodeError):
+        decode_jpeg(good[:400], 320)  # header intact, picture data cut off
+
+
+def test_demo_clip_is_synthesized_without_shared_data(tmp_path: Path) -> None:
+    clip = ensure_clip(tmp_path / "demo.mp4", tmp_path / "absent.avi", seconds=3)
+    with av.open(str(clip)) as container:
+        stream = container.streams.video[0]
+        packets = [p for p in container.demux(stream) if p.size]
+    assert len(packets) == 30
+    assert sum(p.is_keyframe for p in packets) == 3  # GOP of one second
+    assert (stream.codec_context.width, stream.codec_context.height) == (384, 288)
+    before = clip.stat().st_mtime_ns
+    assert ensure_clip(clip, None).stat().st_mtime_ns == before  # made once, then reused
