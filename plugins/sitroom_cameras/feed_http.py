@@ -71,6 +71,7 @@ class MjpegFeed(_HttpFeed):
         self._task: asyncio.Task[None] | None = None
         self._error: SourceError | None = None
         self._response: aiohttp.ClientResponse | None = None
+        self._cm: aiohttp.client._RequestContextManager | None = None
 
     async def open(self) -> None:
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=self._timeout,
@@ -89,7 +90,8 @@ class MjpegFeed(_HttpFeed):
 
     async def _read(self, boundary: bytes) -> None:
         assert self._response is not None
-        marker = b"--" + boundary
+        # some cameras announce boundary=--x and write "--x" (not "----x"): accept both
+        marker = boundary if boundary.startswith(b"--") else b"--" + boundary
         buffer = bytearray()
         try:
             async for chunk in self._response.content.iter_any():

@@ -213,3 +213,55 @@ async def test_long_gop_falls_back_to_decoding_every_frame(tmp_path: Path) -> No
         assert decoded >= received / 2, (decoded, received)  # every frame, not keyframes
         assert h.value("sitroom_camera_decode_errors_total", **cam) == 0
         assert h.value("sitroom_camera_up", **cam) == 1
+
+
+@pytest.fixture
+async def odd_mjpeg_server(street_clip: Path):  # type: ignore[no-untyped-def]
+    """MJPEG the way some cameras write it (boundary=--frame), and a login page instead."""
+    capture = cv2.VideoCapture(str(street_clip))
+    pictures = []
+    for _ in range(20):
+        ok, frame = capture.read()
+        assert ok
+        pictures.append(cv2.imencode(".jpg", frame)[1].tobytes())
+    capture.release()
+
+    async def odd(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(
+            headers={"Content-Type": "multipart/x-mixed-replace;boundary=--frame"})
+        await response.prepare(request)
+        index = 0
+        while True:
+            data = pictures[index % len(pictures)]
+            await response.write(b"--frame\r\nContent-Type: image/jpeg\r\n\r\n" + data + b"\r\n")
+            index += 1
+            await asyncio.sleep(0.1)
+
+    async def login(request: web.Request) -> web.Response:
+        return web.Response(text="<html>login</html>", content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/odd", odd)
+    app.router.add_get("/login", login)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield port
+    await runner.cleanup()
+
+
+async def test_mjpeg_variants_and_non_mjpeg_answers(odd_mjpeg_server) -> None:  # type: ignore[no-untyped-def]
+    port = odd_mjpeg_server
+    cfg = camera("odd", url=f"http://127.0.0.1:{port}/odd", analysis={"people": False})
+    async with SourceHarness.from_plugin(plugin, cfg) as h:
+        h.start()
+        await wait_value(h, "sitroom_camera_frames_analysed_total", lambda v: v >= 2,
+                         camera="odd")
+        assert h.value("sitroom_camera_decode_errors_total", camera="odd") == 0
+        assert h.value("sitroom_camera_width_pixels", camera="odd") == 320
+    cfg = camera("login", url=f"http://127.0.0.1:{port}/login", transport="mjpeg")
+    async with SourceHarness.from_plugin(plugin, cfg) as h:
+        with pytest.raises(SourceError) as info:
+            await asyncio.wait_for(h.start(), 10)
+        assert info.value.reason == "protocol"
