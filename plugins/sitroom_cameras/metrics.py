@@ -38,6 +38,7 @@ ZONE_PRESENCE = "sitroom_camera_zone_presence"
 ZONE_DWELL = "sitroom_camera_zone_presence_duration_seconds"
 OCCUPANCY = "sitroom_camera_lane_occupancy_ratio"
 CONGESTION = "sitroom_camera_congestion_level"
+UNCHANGED = "sitroom_camera_unchanged_duration_seconds"
 EVENTS = "sitroom_camera_events_total"
 EVENT_ACTIVE = "sitroom_camera_event_active"
 
@@ -77,6 +78,8 @@ METRICS = (
     MetricSpec(SHARPNESS, "gauge", "Variance of the Laplacian of the analysed frame (focus).", C),
     MetricSpec(SCENE_CHANGE, "gauge", "Share of edges that differ from the reference scene.", C,
                unit="ratio"),
+    MetricSpec(UNCHANGED, "gauge", "How long the picture has been identical (frozen if long).",
+               C, unit="seconds"),
     MetricSpec(PEOPLE, "gauge", "People detected in the last analysed frame.", C),
     MetricSpec(ZONE_PEOPLE, "gauge", "People whose feet are inside a zone.", CZ),
     MetricSpec(ZONE_PRESENCE, "gauge", "1 while someone (or something moving) is in a zone.", CZ),

@@ -157,8 +157,9 @@ class CameraSource(StreamingSource):
             self.ctx.mark_success()
         age = stats.age()
         fps = stats.fps
-        interval = float(self.config.analysis_interval)
-        fresh = max(interval, 3.0 / fps if fps else interval) + 0.25
+        # down once silent for three frame periods (at least 0.5 s against network jitter),
+        # so a camera that stops is visible at the next tick
+        fresh = max(0.5, 3.0 / fps) if fps else float(self.config.analysis_interval) + 0.5
         self.metrics.set(m.UP, 1 if age is not None and age <= fresh else 0, **self.cam)
         if age is not None:
             self.metrics.set(m.FRAME_AGE, age, **self.cam)
@@ -184,6 +185,7 @@ class CameraSource(StreamingSource):
         w.set(m.NIGHT, 1 if r.brightness < self.config.analysis.night_brightness else 0, **cam)
         w.set(m.SHARPNESS, r.sharpness, **cam)
         w.set(m.SCENE_CHANGE, r.scene_change, **cam)
+        w.set(m.UNCHANGED, r.frozen_seconds, **cam)
         if self.config.analysis.people:
             w.set(m.PEOPLE, len(r.people), **cam)
         presence: dict[str, bool] = {}
