@@ -24,8 +24,11 @@ pytestmark = pytest.mark.integration
 TOKEN = "flood-test-token-8f2a"
 
 
-@pytest.fixture
-def daemon(tmp_path: Path):
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory: pytest.TempPathFactory):
+    """One daemon for the module (start-up loads every plugin: seconds); tests use
+    different sources so they do not see each other's data."""
+    tmp_path = tmp_path_factory.mktemp("flood-daemon")
     config_dir = tmp_path / "conf.d"
     config_dir.mkdir()
     (tmp_path / "token").write_text(TOKEN + "\n")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -318,3 +319,18 @@ def test_config_errors_are_clear(change, message):
 def test_http_config_refuses_bare_numbers():
     with pytest.raises(ValidationError, match="json or senml"):
         HttpSensorsConfig.model_validate(http_config(payload={"format": "number"}))
+
+
+def test_shipped_sample_config_validates(tmp_path):
+    import yaml
+
+    from sitroom.testing import kinds_of
+
+    sample = yaml.safe_load((Path(sitroom_flood.__file__).parent / "sample.yaml").read_text())
+    (tmp_path / "pw").write_text("x\n")
+    kinds = kinds_of(sitroom_flood)
+    for source in sample["sources"]:
+        if "password_file" in source:
+            source["password_file"] = str(tmp_path / "pw")
+        model = kinds[source["kind"]].config_model.model_validate(source)
+        assert model.sensors
