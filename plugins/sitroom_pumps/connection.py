@@ -11,7 +11,6 @@ because a late answer would otherwise be matched to the next request.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import time
 from dataclasses import dataclass
@@ -23,12 +22,6 @@ from pymodbus.exceptions import ModbusException
 # logs state transitions once instead. The core sets the parent "pymodbus" logger's level,
 # so the child's own level is what keeps per-attempt lines out of the daemon's log.
 logging.getLogger("pymodbus.logging").setLevel(logging.CRITICAL)
-
-_UNIT_KEYWORD = (
-    "device_id"
-    if "device_id" in inspect.signature(AsyncModbusTcpClient.read_coils).parameters
-    else "slave"  # pymodbus < 3.10
-)
 
 EXCEPTION_NAMES = {
     1: "illegal_function",
@@ -145,7 +138,7 @@ class StationConnection:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self.request_timeout):
-                response = await method(start, count=count, **{_UNIT_KEYWORD: unit})
+                response = await method(start, count=count, device_id=unit)
         except TimeoutError:
             self.close()  # a late answer must not be taken for the next request's
             raise ModbusError("timeout", f"no answer within {self.request_timeout}s") from None

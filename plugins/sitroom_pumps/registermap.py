@@ -147,9 +147,21 @@ def _no_duplicate_roles(points: list[PointSpec]) -> None:
         seen.add(point.role)
 
 
+_PROFILE_CACHE: dict[Path, tuple[tuple[int, int], RegisterMap]] = {}
+
+
 def load_profile(path: Path) -> RegisterMap:
-    """Read a profile file; errors name the file and the field so the fix is obvious."""
+    """Read a profile file; errors name the file and the field so the fix is obvious.
+
+    Maps are immutable, so stations that share a profile share one parsed copy (a city has
+    hundreds of stations and a handful of device models); an edited file is parsed again.
+    """
     try:
+        stat = path.stat()
+        key = (stat.st_mtime_ns, stat.st_size)
+        cached = _PROFILE_CACHE.get(path)
+        if cached is not None and cached[0] == key:
+            return cached[1]
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ValueError(f"profile {path}: cannot read ({exc.strerror})") from None
@@ -160,7 +172,9 @@ def load_profile(path: Path) -> RegisterMap:
     if not isinstance(data, dict):
         raise ValueError(f"profile {path}: top level must be a mapping")
     try:
-        return RegisterMap.model_validate(data)
+        register_map = RegisterMap.model_validate(data)
     except ValidationError as exc:
         lines = format_validation_error(exc)
         raise ValueError(f"profile {path}: " + "; ".join(lines)) from None
+    _PROFILE_CACHE[path] = (key, register_map)
+    return register_map

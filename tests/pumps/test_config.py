@@ -144,3 +144,12 @@ def test_check_config_reports_every_broken_profile(tmp_path):
         line = next(line for line in mine if f"name=rp-bad-{index}," in line)
         assert "30-pumps.yaml" in line and f"profiles/{name}" in line
         assert EXPECTED[name] in line
+
+
+def test_profiles_are_shared_until_the_file_changes(tmp_path):
+    path = write_profile(tmp_path, "p.yaml", {"station": [{"role": "sump_level",
+                                                           "address": 0}]})
+    first = load_profile(path)
+    assert load_profile(path) is first  # stations sharing a profile share one parsed map
+    write_profile(tmp_path, "p.yaml", {"station": [{"role": "sump_level", "address": 17}]})
+    assert load_profile(path).station[0].address == 17
