@@ -179,6 +179,10 @@ class RegistrySource(StreamingSource):
     def _probe_done(self, task: asyncio.Task[None]) -> None:
         self._probes.discard(task)
         self._wake.set()  # a slot is free: claim the next one
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            # the store failed under the probe; the row stays `probing` until the next
+            # start requeues it. The type is enough: messages may quote stored values.
+            self.log.error("registry_probe_crashed", error=type(exc).__name__)
 
     async def _probe_one(self, row: dict[str, Any]) -> None:
         store = self.store

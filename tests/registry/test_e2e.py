@@ -199,7 +199,7 @@ def test_acknowledged_registrations_survive_sigkill(tmp_path: Path) -> None:
         threads = [threading.Thread(target=burst) for _ in range(4)]
         for thread in threads:
             thread.start()
-        wait_until(lambda: len(acknowledged) >= 25, timeout=30, what="some registrations")
+        wait_until(lambda: len(acknowledged) >= 20, timeout=30, what="some registrations")
         daemon.signal(signal.SIGKILL)  # mid-burst: requests are in flight
         daemon.proc.wait(timeout=10)
         stop.set()
@@ -216,7 +216,7 @@ def test_acknowledged_registrations_survive_sigkill(tmp_path: Path) -> None:
         ids = wait_until(stored, what="registry reopened")
         missing = set(acknowledged) - ids
         assert not missing, f"{len(missing)} acknowledged registrations lost"
-        assert len(acknowledged) >= 25
+        assert len(acknowledged) >= 20
         # nothing stays stuck in `probing` after the crash
         wait_until(
             lambda: (
