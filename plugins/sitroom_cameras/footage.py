@@ -76,7 +76,7 @@ def synthesize(frames: int, width: int = WIDTH, height: int = HEIGHT, seed: int 
         x, y = int(rng.integers(0, width)), int(rng.integers(0, height // 2 - 20))
         cv2.rectangle(base, (x, y), (x + int(rng.integers(8, 40)), height // 2),
                       tuple(int(c) for c in rng.integers(40, 200, 3)), -1)
-    walkers = [(rng.uniform(0, width), rng.uniform(height * 0.55, height * 0.9),
+    walkers = [(rng.uniform(0, width), rng.uniform(height * 0.3, height * 0.5),
                 rng.choice([-1.5, 1.5])) for _ in range(4)]
     for i in range(frames):
         img = base.copy()
