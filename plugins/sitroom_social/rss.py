@@ -38,7 +38,10 @@ def _entry_post(entry: Any) -> Post:
     uid = entry.get("id") or link or f"{title}\n{summary}"
     when = entry.get("published_parsed") or entry.get("updated_parsed")
     published = float(calendar.timegm(when)) if when else None
-    text = f"{title}. {summary}" if title and summary else (title or summary)
+    if title and summary and not summary.startswith(title):
+        text = f"{title}. {summary}"
+    else:  # many feeds repeat the title as the summary's first sentence
+        text = summary or title
     return Post(uid=str(uid), text=text, url=link, published=published, html=True)
 
 

@@ -31,7 +31,6 @@ from sitroom import ConfigModel, Duration
 
 PLACES = ("Kaligawe", "Simpang Lima", "Tembalang", "Tlogosari", "Kota Lama", "Mangkang",
           "Srondol", "Jatingaleh", "Sampangan", "Genuk", "Ngaliyan", "Manyaran")
-ID_BASE = 117440826656342711
 
 
 class SocialSimulatorConfig(ConfigModel):
@@ -60,7 +59,9 @@ class SimPost:
 
     @property
     def id(self) -> str:
-        return str(ID_BASE + self.seq)
+        """Snowflake-like, as Mastodon's: milliseconds << 16 | sequence, so ids keep growing
+        across simulator restarts (a daemon's saved cursor stays valid)."""
+        return str((int(self.created * 1000) << 16) | (self.seq & 0xFFFF))
 
 
 class PostStream:
@@ -76,11 +77,17 @@ class PostStream:
     def advance(self, now: float) -> None:
         _, sentences, flood = material()
         due = int((now - self.started) / self.config.post_every)
+        self.seq = max(self.seq, due - self.config.keep)  # after a long gap, only the last few
         while self.seq < due:
-            text = f"{sentences[self.seq % len(sentences)]} #{PLACES[self.seq % len(PLACES)]}"
-            self._add(text, self.started + self.seq * self.config.post_every)
+            created = self.started + self.seq * self.config.post_every
+            sentence = sentences[self.seq % len(sentences)]
+            place = PLACES[(self.seq + self.seq // len(sentences)) % len(PLACES)]
+            stamp = datetime.fromtimestamp(created, UTC).strftime("%H:%M:%S")
+            self._add(f"{sentence} #{place} (pukul {stamp} UTC)", created)
         if self.config.burst_every > 0 and self.config.burst_size:
             bursts_due = int((now - self.started) / self.config.burst_every)
+            kept = max(1, self.config.keep // self.config.burst_size)
+            self._bursts_done = max(self._bursts_done, bursts_due - kept)  # only what is kept
             while self._bursts_done < bursts_due:
                 self._bursts_done += 1
                 for i in range(self.config.burst_size):

@@ -25,9 +25,9 @@ def poisson_surprise(observed: float, expected: float) -> float:
     """-log10 P(X >= observed) for X ~ Poisson(expected); 0 when observed <= expected."""
     if expected <= 0:
         raise ValueError("expected must be positive")
-    x = math.ceil(observed)
-    if x <= expected:
+    if observed <= expected:
         return 0.0
+    x = math.ceil(observed)
     log_mu = math.log(expected)
     # log P(X = x), then add the tail terms k >= x, which shrink once k > expected
     log_term = -expected + x * log_mu - math.lgamma(x + 1)
