@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
 # Grafana's variables, as "All" / their defaults, for running panel queries directly.
 VARIABLES = {"$__rate_interval": "30s", "$__interval": "1s", "$district": ".*",
-             "$source": ".*", "$kind": ".*"}
+             "$source": ".*", "$kind": ".*", "$agency": ".*", "$topic": ".*"}
 
 
 def control_ports(config_dir: Path) -> dict[str, int]:

@@ -14,6 +14,9 @@ from dashgen.builders import (
     UID_DAEMON,
     UID_FLOOD,
     UID_OVERVIEW,
+    UID_PROJECTS,
+    UID_SOCIAL,
+    UID_TRAFFIC,
     YELLOW,
     Panel,
     Query,
@@ -89,6 +92,7 @@ def build() -> dict[str, Any]:
     flood_info = ("sitroom_flood_sensor_info", "source, sensor")
     pump_info = ("sitroom_pump_station_info", "source, station")
     cam_info = ("sitroom_camera_info", "source, camera")
+    project_info = ("sitroom_project_info", "source, project")
     items = [
         Panel("stat", "Alerts firing", [Query(
             'count(ALERTS{alertstate="firing", team!="sre"}) or vector(0)', instant=True)],
@@ -136,6 +140,20 @@ def build() -> dict[str, Any]:
             "{{station}}")], w=12, h=8, unit="short", decimals=0,
               custom={"stacking": {"mode": "normal"}, "fillOpacity": 40, "lineInterpolation":
                       "stepAfter"}, links=[board_link("Flood and pumps", UID_FLOOD)]),
+        Panel("stat", "Roads macet (jammed)", [Query(
+            "count(sitroom_traffic_congestion_level >= 3) or vector(0)", instant=True)],
+              w=8, h=4, thresholds=[(None, GREEN), (1, ORANGE)],
+              links=[board_link("Lalu lintas", UID_TRAFFIC)]),
+        Panel("stat", "Kontrak kritis", [Query(
+            f"sum({in_district('sitroom_project_critical', *project_info)})",
+            instant=True)], w=8, h=4, thresholds=[(None, GREEN), (1, RED)],
+              links=[board_link("Pembangunan", UID_PROJECTS)]),
+        Panel("stat", "Top social topic", [Query(
+            "topk(1, max by (topic) (sitroom_social_topic_trend_score))", "{{topic}}",
+            instant=True)], w=8, h=4, thresholds=[(None, GREEN), (2, YELLOW), (3, RED)],
+              options={"textMode": "value_and_name", "graphMode": "none"},
+              description="The topic with the highest burst score (2 = 1 in 100 chance).",
+              links=[board_link("Sosial", UID_SOCIAL)]),
     ]
     return dashboard(
         UID_OVERVIEW, "Situation Room (Ruang Situasi) Kota Semarang",
