@@ -142,4 +142,12 @@ class MqttSensors(StreamingSource):
             raise SourceError("connect", f"{where}: {exc}") from None
         except aiomqtt.MqttError as exc:
             reason = "disconnected" if connected else "connect"
+            if not connected and self.config.tls is not None and _looks_like_tls(exc):
+                reason = "tls"
             raise SourceError(reason, f"{where}: {exc}") from None
+
+
+def _looks_like_tls(exc: BaseException) -> bool:
+    """aiomqtt flattens connect errors to text; tell certificate trouble from a dead port."""
+    text = str(exc).upper()
+    return "SSL" in text or "CERTIFICATE" in text

@@ -109,7 +109,7 @@ def mosquitto_factory(tmp_path: Path) -> Iterator[Callable[..., Mosquitto]]:
 
 
 def publish(port: int, messages: list[tuple[str, bytes | str]], qos: int = 1,
-            client_id: str | None = None, **auth: str) -> None:
+            client_id: str | None = None, ca_file: str | None = None, **auth: str) -> None:
     """Publish with a blocking paho client and wait for every PUBACK.
 
     Blocking on purpose: called straight from a coroutine it freezes the event loop, which
@@ -118,6 +118,8 @@ def publish(port: int, messages: list[tuple[str, bytes | str]], qos: int = 1,
     client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id or "")
     if auth:
         client.username_pw_set(auth["username"], auth["password"])
+    if ca_file:
+        client.tls_set(ca_certs=ca_file)
     client.connect("127.0.0.1", port)
     client.loop_start()
     try:

@@ -167,3 +167,42 @@ async def test_credentials_are_checked_and_never_leak(mosquitto_factory, passwd,
         await asyncio.to_thread(publish, server.port, [("kota/awlr/bkb", awlr(1.25))],
                                 username="sitroom", password="rahasia-77")
         await src.until(lambda: src.value(m.WATER_LEVEL, sensor="bkb") == 1.25, what="value")
+
+
+@pytest.fixture
+def tls_files(tmp_path):
+    """A throwaway CA and a server certificate for 127.0.0.1 (EC keys: fast to make)."""
+    openssl = require_tool("openssl")
+    d = tmp_path / "tls"
+    d.mkdir()
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+
+    def run(*args: str) -> None:
+        subprocess.run([openssl, *args], check=True, capture_output=True, cwd=d)
+
+    run("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "1",
+        "-subj", "/CN=sitroom test CA")
+    run("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
+    (d / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "server.crt", "-days", "1", "-extfile", "san.ext")
+    run("req", "-x509", *ec, "-keyout", "other-ca.key", "-out", "other-ca.crt", "-days", "1",
+        "-subj", "/CN=someone else")
+    return d
+
+
+async def test_tls_with_the_right_ca_and_refusal_with_a_wrong_one(mosquitto_factory, tls_files):
+    server = mosquitto_factory(persistence=False, extra=[
+        f"cafile {tls_files / 'ca.crt'}", f"certfile {tls_files / 'server.crt'}",
+        f"keyfile {tls_files / 'server.key'}"])
+    server.start()
+    wrong = mqtt_config(server.port, name="wrongca",
+                        tls={"ca_file": str(tls_files / "other-ca.crt")})
+    async with supervised(wrong) as src:
+        await src.until(lambda: src.ctx.status.last_error_reason == "tls", what="tls error")
+    right = mqtt_config(server.port, name="rightca", tls={"ca_file": str(tls_files / "ca.crt")})
+    async with supervised(right) as src:
+        await src.until(lambda: src.state == "ok", what="TLS connection")
+        await asyncio.to_thread(publish, server.port, [("kota/awlr/bkb", awlr(2.5))],
+                                ca_file=str(tls_files / "ca.crt"))
+        await src.until(lambda: src.value(m.WATER_LEVEL, sensor="bkb") == 2.5, what="value")
