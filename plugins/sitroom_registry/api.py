@@ -123,7 +123,7 @@ def routes(daemon: DaemonAPI) -> list[Route]:
     ]
 
 
-async def read_json(request: web.Request, source: RegistrySource | None = None) -> Any:
+async def read_json(request: web.Request) -> Any:
     """The body as JSON, at most MAX_BODY bytes; errors are field-style like validation."""
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise _TooLarge()

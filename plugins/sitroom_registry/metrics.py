@@ -49,7 +49,6 @@ PUBLISHED = MetricSpec(
     "gauge",
     "Active registrations handed to the daemon as camera sources (before sharding).",
 )
-ADMIN_ACTIONS = ADMIN
 ADMIN_ACTION_NAMES = (*LIFECYCLE_ACTIONS, "edit")
 ALL = (REGISTRATIONS, REQUESTS, PROBES, PROBE_DURATION, ADMIN, PUBLISHED)
 

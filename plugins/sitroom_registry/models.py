@@ -231,12 +231,6 @@ class StreamSpec:
     username: str | None = None
     password: str | None = None
 
-    @property
-    def url(self) -> str:
-        """Canonical URL without credentials."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{self.protocol}://{host}:{self.port}{self.path}"
-
 
 def _split_url(stream: StreamIn) -> tuple[list[FieldError], dict[str, Any]]:
     """Break `stream.url` into protocol, host, port, path and credentials."""

@@ -23,18 +23,16 @@ from sitroom.context import SourceContext
 from sitroom.netguard import NetGuard
 from sitroom_registry import metrics as rm
 from sitroom_registry.config import RegistryConfig
-from sitroom_registry.lifecycle import STATUSES
 from sitroom_registry.models import (
-    DISTRICTS,
     DetailsIn,
     RegistrationIn,
     StreamEditIn,
     check_stream,
     parse_model,
 )
-from sitroom_registry.probe import RESULTS, ProbeTarget, probe
+from sitroom_registry.probe import ProbeTarget, probe
 from sitroom_registry.ratelimit import TokenBucketLimiter
-from sitroom_registry.store import AsyncStore, RegistryStore
+from sitroom_registry.store import AsyncStore
 
 DB_FILENAME = "registry.sqlite3"
 
@@ -272,7 +270,7 @@ class RegistrySource(StreamingSource):
     async def act(self, reg_id: str, action: str, actor: str) -> dict[str, Any]:
         store = self.store
         row = await store.call(store.store.transition, reg_id, action, actor)
-        self.metrics.inc(rm.ADMIN_ACTIONS.name, action=action)
+        self.metrics.inc(rm.ADMIN.name, action=action)
         self.log.info(
             "registration_changed",
             registration=reg_id,
@@ -309,7 +307,7 @@ class RegistrySource(StreamingSource):
             credentials = (spec.username, spec.password)
             reprobe = True
         row = await store.call(store.store.edit, reg_id, changes, actor, credentials, reprobe)
-        self.metrics.inc(rm.ADMIN_ACTIONS.name, action="edit")
+        self.metrics.inc(rm.ADMIN.name, action="edit")
         self.log.info(
             "registration_changed",
             registration=reg_id,
@@ -342,10 +340,3 @@ class RegistrySource(StreamingSource):
                 }
             )
         return groups
-
-
-def open_sync_store(path: Path) -> RegistryStore:
-    return RegistryStore(path).open()
-
-
-__all__ = ["DISTRICTS", "RESULTS", "STATUSES", "RegistrySource", "RegistryUnavailable"]
