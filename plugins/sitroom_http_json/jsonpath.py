@@ -31,15 +31,22 @@ class JsonPath:
     text: str
     steps: tuple[str | int | object, ...]
     absolute: bool
+    multi: bool = False
+    """True when the path may reach several values (contains a wildcard)."""
 
     def find(self, data: Any) -> list[Any]:
         """Every value the path reaches in `data` (empty when nothing matches)."""
-        return list(_walk(data, self.steps, 0))
-
-    @property
-    def multi(self) -> bool:
-        """True when the path may reach several values (contains a wildcard)."""
-        return any(step is WILDCARD for step in self.steps)
+        if self.multi:
+            return list(_walk(data, self.steps, 0))
+        node = data  # the common case, a plain key/index chain: no generators
+        for step in self.steps:
+            if isinstance(step, int):
+                if not isinstance(node, list) or not -len(node) <= step < len(node):
+                    return []
+            elif not isinstance(node, dict) or step not in node:
+                return []
+            node = node[step]  # type: ignore[index]
+        return [node]
 
 
 def _walk(node: Any, steps: tuple[Any, ...], position: int) -> Iterator[Any]:
@@ -95,4 +102,4 @@ def parse(text: str) -> JsonPath:
             position = match.end()
         else:
             raise ValueError(f"path {text!r}: unexpected {rest[:10]!r} at {position}")
-    return JsonPath(text, tuple(steps), absolute)
+    return JsonPath(text, tuple(steps), absolute, any(step is WILDCARD for step in steps))

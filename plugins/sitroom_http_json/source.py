@@ -7,7 +7,7 @@ import json
 from sitroom import PollingSource, SourceError
 from sitroom.httpfetch import fetch_bytes
 from sitroom_http_json.config import HttpJsonConfig
-from sitroom_http_json.mapping import CompiledMapping, LabelSet, apply
+from sitroom_http_json.mapping import CompiledMapping, LabelSet, MappedMetric, apply
 from sitroom_http_json.metrics import FIELD_ERRORS, MAPPED_SERIES, RESPONSE_SIZE
 
 ERROR_REASONS = ("missing", "type", "label", "too_many_items", "duplicate")
@@ -34,14 +34,11 @@ class HttpJsonSource(PollingSource):
             headers=self.config.headers,
         )
         self.metrics.set(RESPONSE_SIZE.name, len(body))
-        try:
-            document = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise SourceError("decode", f"response is not JSON ({type(exc).__name__})") from exc
+        # decoding and mapping a large feed is pure CPU: keep it off the event loop
+        results = await self.ctx.run_blocking(self._map, body)
         problems: set[tuple[str, str]] = set()
-        for compiled in self._compiled:
+        for compiled, mapped in zip(self._compiled, results, strict=True):
             name = compiled.mapping.name
-            mapped = apply(compiled, document, self.config.max_label_length)
             for labels, value in mapped.samples.items():
                 self.metrics.set(name, value, **dict(labels))
             for labels in self._written[name] - mapped.samples.keys():
@@ -52,6 +49,14 @@ class HttpJsonSource(PollingSource):
                 self.metrics.inc(FIELD_ERRORS.name, count, metric=name, reason=reason)
                 problems.add((name, reason))
         self._report(frozenset(problems))
+
+    def _map(self, body: bytes) -> list[MappedMetric]:
+        try:
+            document = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise SourceError("decode", f"response is not JSON ({type(exc).__name__})") from exc
+        limit = self.config.max_label_length
+        return [apply(compiled, document, limit) for compiled in self._compiled]
 
     def _report(self, problems: frozenset[tuple[str, str]]) -> None:
         """Log field problems when they change, not every poll (the counter has the rate)."""

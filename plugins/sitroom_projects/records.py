@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from itertools import pairwise
 from typing import Any
 
@@ -35,6 +35,7 @@ FIELDS = (
 REQUIRED = ("id", "name", "agency", "start_date", "end_date", "actual_percent")
 _GROUPED = re.compile(r"^\d{1,3}(\.\d{3})+(,\d+)?$")
 _MAX_TEXT = 200
+_DATE = re.compile(r"^(?:(\d{4})-(\d{2})-(\d{2})|(\d{1,2})/(\d{1,2})/(\d{4}))$")
 
 
 class RecordError(ValueError):
@@ -118,12 +119,13 @@ def parse_percent(raw: Any, field: str) -> float:
 
 def parse_date(raw: Any, field: str) -> date:
     if isinstance(raw, str):
-        text = raw.strip()
-        for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        match = _DATE.match(raw.strip())
+        if match:
+            year, month, day = match.group(1, 2, 3) if match.group(1) else match.group(6, 5, 4)
             try:
-                return datetime.strptime(text, pattern).date()
+                return date(int(year), int(month), int(day))
             except ValueError:
-                continue
+                pass
     raise RecordError(field, f"expected a date YYYY-MM-DD or DD/MM/YYYY, got {_show(raw)}")
 
 

@@ -75,24 +75,25 @@ class ProjectsSource(PollingSource):
             config.critical_deviation_points_late,
             config.late_from_percent,
         )
-        self._known: set[str] = set()
+        self._info: dict[str, dict[str, str]] = {}  # project -> its info labels now
         self._last_errors: list[str] = []
         self.clock = time.time  # tests pin "now"
 
     async def collect(self) -> None:
         body = await self._load()
-        try:
-            result = await self.ctx.run_blocking(self._parse, body)
+        now = self.clock()
+        try:  # parsing and the schedule arithmetic run in the pool; only writes on the loop
+            result, evaluations = await self.ctx.run_blocking(self._parse, body, now)
         except FormatError as exc:
             raise SourceError("decode", str(exc)) from exc
-        now = self.clock()
-        for project in result.projects:
-            self._write(project, evaluate(project, now, self.zone, self.rule))
+        for project, evaluation in zip(result.projects, evaluations, strict=True):
+            self._write(project, evaluation)
         current = {p.id for p in result.projects}
-        for gone in self._known - current:
+        for gone in self._info.keys() - current:
+            self.metrics.remove(m.INFO.name, **self._info.pop(gone))
             for spec in m.PER_PROJECT:
-                self.metrics.remove_matching(spec.name, project=gone)
-        self._known = current
+                if spec is not m.INFO:
+                    self.metrics.remove(spec.name, project=gone)
         self.metrics.set(m.INVALID.name, len(result.errors))
         self._report(result)
 
@@ -107,28 +108,33 @@ class ProjectsSource(PollingSource):
             headers=self.config.headers,
         )
 
-    def _parse(self, body: bytes) -> ParseResult:
+    def _parse(self, body: bytes, now: float) -> tuple[ParseResult, list[Evaluation]]:
         try:
             text = body.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise FormatError(f"not UTF-8 text (byte {exc.start})") from None
         config = self.config
         if config.resolved_format(body) == "csv":
-            return parse_csv(text, config.columns, config.max_projects)
-        return parse_json(text, config.columns, config.max_projects, config.items_key)
+            result = parse_csv(text, config.columns, config.max_projects)
+        else:
+            result = parse_json(text, config.columns, config.max_projects, config.items_key)
+        return result, [evaluate(p, now, self.zone, self.rule) for p in result.projects]
 
     def _write(self, project: Project, ev: Evaluation) -> None:
         pid = project.id
         put = self.metrics.set
-        self.metrics.remove_matching(m.INFO.name, project=pid)  # labels may have changed
-        self.metrics.info(
-            m.INFO.name,
-            project=pid,
-            name=project.name,
-            agency=project.agency,
-            district=project.district,
-            category=project.category,
-        )
+        info = {
+            "project": pid,
+            "name": project.name,
+            "agency": project.agency,
+            "district": project.district,
+            "category": project.category,
+        }
+        previous = self._info.get(pid)
+        if previous is not None and previous != info:  # renamed: drop the old info series
+            self.metrics.remove(m.INFO.name, **previous)
+        self._info[pid] = info
+        self.metrics.info(m.INFO.name, **info)
         put(m.PLANNED.name, ev.planned_percent / 100.0, project=pid)
         put(m.ACTUAL.name, project.actual_percent / 100.0, project=pid)
         put(m.DEVIATION.name, ev.deviation_points / 100.0, project=pid)
