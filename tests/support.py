@@ -237,3 +237,33 @@ def prometheus_query(base_url: str, query: str) -> list[dict[str, Any]]:
     payload = json.loads(body)
     assert payload["status"] == "success", payload
     return list(payload["data"]["result"])
+
+
+@contextlib.contextmanager
+def alertmanager(webhook_url: str, group_wait: str = "0s") -> Iterator[str]:
+    """A real Alertmanager (Debian package) sending every alert to `webhook_url`.
+
+    Yields its base URL; give it to `prometheus(..., alertmanager=host:port)`. Clustering is
+    off (`--cluster.listen-address=`) so parallel tests do not gossip with each other.
+    """
+    binary = require_tool("prometheus-alertmanager")
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="sitroom-am-") as tmp:
+        config = {
+            "route": {"receiver": "test", "group_by": ["alertname"], "group_wait": group_wait,
+                      "group_interval": "1s", "repeat_interval": "1h"},
+            "receivers": [{"name": "test", "webhook_configs": [
+                {"url": webhook_url, "send_resolved": True}]}],
+        }
+        config_path = Path(tmp) / "alertmanager.yml"
+        config_path.write_text(json.dumps(config))
+        args = [binary, f"--config.file={config_path}", f"--storage.path={tmp}/data",
+                f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="]
+        with ManagedProcess(args) as proc:
+            try:
+                wait_until(lambda: http_get(f"http://127.0.0.1:{port}/-/ready")[0] == 200,
+                           what="alertmanager ready")
+            except Exception:
+                print(proc.output())
+                raise
+            yield f"http://127.0.0.1:{port}"
