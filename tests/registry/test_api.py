@@ -405,7 +405,11 @@ async def test_editing_details_of_an_active_camera_republishes_it(
 
 
 async def test_registration_rate_limit(tmp_path: Path, camera_server: CameraServer) -> None:
-    source = registry_source(camera_server.port, registration_limit={"per_minute": 1, "burst": 2})
+    source = registry_source(
+        camera_server.port,
+        registration_limit={"per_minute": 1, "burst": 2},
+        status_limit={"per_minute": 1, "burst": 3},
+    )
     daemon = await start_daemon(write_config(tmp_path / "conf", [source]))
     try:
         async with aiohttp.ClientSession() as session:
@@ -423,10 +427,26 @@ async def test_registration_rate_limit(tmp_path: Path, camera_server: CameraServ
             assert codes == [201, 201, 429]
             assert body["error"].startswith("too many")
             assert 1 <= int(headers["Retry-After"]) <= 60
-            # invalid requests spend tokens too: a flood of junk is still a flood
+            # the limit applies before the body is even read: junk floods cost nothing
             code, _, _ = await api.request("POST", "/api/v1/registrations", {}, token=False)
             assert code == 429
+            codes = []
+            for path in ("0123456789abcdef", "not-an-id", "0123456789abcdef", "x"):
+                code, _, headers = await api.request(
+                    "GET", f"/api/v1/registrations/{path}", token=False
+                )
+                codes.append(code)
+            assert codes == [404, 404, 404, 429] and int(headers["Retry-After"]) >= 1
             text = await api.metrics()
+            assert (
+                sample_value(
+                    text,
+                    "sitroom_registry_requests_total",
+                    endpoint="status",
+                    result="rate_limited",
+                )
+                == 1
+            )
             assert (
                 sample_value(
                     text,
