@@ -203,7 +203,6 @@ class PumpStation(PollingSource):
         for unit in self.units:
             self.metrics.set("sitroom_pump_station_device_up", 0, station=self.station,
                              unit=unit)
-        self._down_units.update(self.units)
 
     # -- per-station bookkeeping -----------------------------------------------------------
 

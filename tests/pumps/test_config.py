@@ -153,3 +153,9 @@ def test_profiles_are_shared_until_the_file_changes(tmp_path):
     assert load_profile(path) is first  # stations sharing a profile share one parsed map
     write_profile(tmp_path, "p.yaml", {"station": [{"role": "sump_level", "address": 17}]})
     assert load_profile(path).station[0].address == 17
+
+
+def test_sample_config_is_valid():
+    sample = Path(REPO / "plugins" / "sitroom_pumps" / "sample.yaml")
+    for entry in yaml.safe_load(sample.read_text())["sources"]:
+        assert validate(entry).station_id

@@ -62,21 +62,22 @@ class SimStationConfig(ConfigModel):
 
 def _demo_stations() -> list[SimStationConfig]:
     return [
-        SimStationConfig(id="kali-semarang", port=15020, pumps=[
+        SimStationConfig(id="kali-semarang", port=15020, initial_level=1.7, pumps=[
             SimPumpConfig(name="P1", capacity=1.0, start_level=1.8, stop_level=0.8),
             SimPumpConfig(name="P2", capacity=1.0, start_level=2.2, stop_level=1.0),
             SimPumpConfig(name="P3", capacity=1.5, drive="vsd", rated_current=90,
                           start_level=2.6, stop_level=1.2),
         ]),
         SimStationConfig(id="mberok", port=15021, sump_area=900, catchment_area=90_000,
-                         base_inflow=0.15, pumps=[
+                         base_inflow=0.15, initial_level=1.5, pumps=[
             SimPumpConfig(name="P1", capacity=0.5, rated_current=35, start_level=1.6,
                           stop_level=0.7),
             SimPumpConfig(name="P2", capacity=0.5, rated_current=35, start_level=2.1,
                           stop_level=0.9),
         ]),
         SimStationConfig(id="kali-banger", port=15022, sump_area=2500,
-                         catchment_area=250_000, base_inflow=0.5, pumps=[
+                         catchment_area=250_000, base_inflow=0.5, initial_level=1.4,
+                         pumps=[
             SimPumpConfig(name="P1", capacity=2.0, drive="vsd", rated_current=120,
                           start_level=1.5, stop_level=0.6),
             SimPumpConfig(name="P2", capacity=2.0, drive="vsd", rated_current=120,
