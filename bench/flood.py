@@ -73,11 +73,14 @@ def source_config(port: int, client_id: str) -> MqttSensorsConfig:
     })
 
 
-def make_source(config: MqttSensorsConfig) -> MqttSensors:
+def make_source(config: MqttSensorsConfig, state_dir: Path) -> MqttSensors:
     store = MetricStore()
     writer = store.writer("bench", METRICS, ("bench",), 100_000)
-    ctx = SourceContext(name="bench", kind="mqtt_sensors", metrics=writer)
-    return MqttSensors(config, ctx)
+    ctx = SourceContext(name="bench", kind="mqtt_sensors", metrics=writer,
+                        state_dir=state_dir)
+    source = MqttSensors(config, ctx)
+    source.ingestor.start()
+    return source
 
 
 def prepare_session(port: int, client_id: str) -> None:
@@ -115,8 +118,9 @@ async def drain_baseline(port: int, client_id: str) -> float:
     return time.perf_counter() - started
 
 
-async def drain_source(port: int, client_id: str) -> tuple[float, MqttSensors]:
-    source = make_source(source_config(port, client_id))
+async def drain_source(port: int, client_id: str, state_dir: Path
+                       ) -> tuple[float, MqttSensors]:
+    source = make_source(source_config(port, client_id), state_dir)
     started = time.perf_counter()
     task = asyncio.create_task(source.run())
     while source.ingestor.accepted + sum(source.ingestor.reasons.values()) < MESSAGES:
@@ -129,8 +133,8 @@ async def drain_source(port: int, client_id: str) -> tuple[float, MqttSensors]:
     return elapsed, source
 
 
-def pipeline_only(messages: list[tuple[str, bytes]], port: int) -> float:
-    source = make_source(source_config(port, "unused"))
+def pipeline_only(messages: list[tuple[str, bytes]], port: int, state_dir: Path) -> float:
+    source = make_source(source_config(port, "unused"), state_dir)
     started = time.perf_counter()
     for topic, payload in messages:
         source.on_message(aiomqtt.Message(topic, payload, 1, False, 1, None))
@@ -152,8 +156,8 @@ async def run() -> dict[str, Any]:
                 await asyncio.to_thread(prepare_session, port, client_id)
             await asyncio.to_thread(publish_all, port, messages)
             base = await drain_baseline(port, ids["baseline"])
-            src_time, source = await drain_source(port, ids["source"])
-            only = pipeline_only(messages, port)
+            src_time, source = await drain_source(port, ids["source"], Path(tmp) / "state")
+            only = pipeline_only(messages, port, Path(tmp) / "state2")
         finally:
             await broker.stop(process)
     return {"baseline": base, "source": src_time, "pipeline": only,

@@ -41,9 +41,12 @@ class HttpSensors(StreamingSource):
         super().__init__(config, ctx)
         self.ingestor = Ingestor(config, ctx)
         self.decoder = Decoder(config.payload)
-        self.ingestor.publish_static()
+
+    async def close(self) -> None:
+        self.ingestor.save_if_changed()
 
     async def run(self) -> None:
+        self.ingestor.start()
         self.ctx.mark_success()  # ready to receive: that is what "up" means for a push sink
         await asyncio.Event().wait()
 

@@ -12,7 +12,9 @@ payload as a label), so garbage from one sensor never shows up in another's.
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -32,6 +34,10 @@ MAX_RAIN_GAP = 3600.0
 """Rain rate is derived from increments only across reports at most this far apart."""
 MAX_UNKNOWN_LISTED = 20
 SUCCESS_EVERY = 1.0
+STATE_FILE = "last_seen.json"
+SAVE_EVERY = 60.0
+"""Last-seen times are saved this often (and on stop), so that a sensor that died before a
+daemon restart is still known to be silent after it, instead of vanishing from alerts."""
 
 RANGES: dict[str, tuple[float, float]] = {
     "level": (-100.0, 1000.0),
@@ -74,8 +80,51 @@ class Ingestor:
         self.unknown: list[str] = []
         self._logged_reasons: set[str] = set()
         self._last_success = -math.inf
+        self._last_save = time.monotonic()
+        self._dirty = False
+        self._started = False
         self.accepted = 0
         self.reasons: Counter[str] = Counter()
+
+    def start(self) -> None:
+        """First run only: static series, then last-seen times saved by a previous run."""
+        if self._started:
+            return
+        self._started = True
+        self.publish_static()
+        self.restore()
+
+    def restore(self) -> None:
+        try:
+            saved = json.loads(self.ctx.state_path(STATE_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return  # first start, or an unreadable file: nothing to restore
+        if not isinstance(saved, dict):
+            return
+        for sensor_id, at in saved.items():
+            state = self.state.get(sensor_id)
+            if state is None or isinstance(at, bool) or not isinstance(at, int | float):
+                continue
+            if math.isfinite(at) and at > state.latest:
+                state.latest = float(at)
+                self.metrics.set(m.LAST_SEEN, float(at), sensor=sensor_id)
+
+    def save_if_changed(self) -> None:
+        if self._dirty:
+            self.save()
+
+    def save(self) -> None:
+        """Write last-seen times atomically (a small JSON file under the state dir)."""
+        self._dirty = False
+        self._last_save = time.monotonic()
+        seen = {s: st.latest for s, st in self.state.items() if st.latest > -math.inf}
+        try:
+            path = self.ctx.state_path(STATE_FILE)
+            temporary = path.with_name(path.name + ".tmp")
+            temporary.write_text(json.dumps(seen), encoding="utf-8")
+            os.replace(temporary, path)
+        except OSError as exc:
+            self.ctx.log.warning("flood_state_save_failed", error=exc.strerror)
 
     def publish_static(self) -> None:
         """Info, thresholds and zeroed counters: known before any reading arrives."""
@@ -109,7 +158,7 @@ class Ingestor:
         try:
             readings = decoder.decode_bytes(payload, topic_sensor)
         except Rejected as exc:
-            self.reject(exc.reason, self._known(exc.sensor), received=True)
+            self.reject(exc.reason, self.known(exc.sensor), received=True)
             return 0
         return self._ingest_all(readings, now)
 
@@ -118,7 +167,7 @@ class Ingestor:
         try:
             readings = decoder.decode_document(document, None)
         except Rejected as exc:
-            self.reject(exc.reason, self._known(exc.sensor), received=True)
+            self.reject(exc.reason, self.known(exc.sensor), received=True)
             return 0
         return self._ingest_all(readings, now)
 
@@ -153,12 +202,15 @@ class Ingestor:
             accepted += 1
         if accepted:
             self.accepted += accepted
+            self._dirty = True
             if now - self._last_success >= SUCCESS_EVERY:
                 self._last_success = now
                 self.ctx.mark_success()
+                if time.monotonic() - self._last_save >= SAVE_EVERY:
+                    self.save()
         return accepted
 
-    def _known(self, sensor: str | None) -> str:
+    def known(self, sensor: str | None) -> str:
         return sensor if sensor is not None and sensor in self.sensors else ""
 
     def _note_unknown(self, sensor_id: str | None) -> None:

@@ -59,7 +59,6 @@ class MqttSensors(StreamingSource):
         super().__init__(config, ctx)
         self.ingestor = Ingestor(config, ctx)
         self.router = Router(config.topics)
-        self.ingestor.publish_static()
         self.ctx.set_detail("broker", f"{config.host}:{config.port}")
         self.ctx.set_detail("subscriptions", self.router.subscriptions())
 
@@ -75,7 +74,7 @@ class MqttSensors(StreamingSource):
                 return
             decoder, topic_sensor = routed
             if len(payload) > self.config.max_payload_bytes:
-                self.ingestor.reject("too_large", self.ingestor._known(topic_sensor),
+                self.ingestor.reject("too_large", self.ingestor.known(topic_sensor),
                                      received=True)
                 return
             self.ingestor.ingest_bytes(decoder, bytes(payload), topic_sensor)
@@ -124,7 +123,11 @@ class MqttSensors(StreamingSource):
             context.check_hostname = False
         return context
 
+    async def close(self) -> None:
+        self.ingestor.save_if_changed()
+
     async def run(self) -> None:
+        self.ingestor.start()
         client = self._client()
         connected = False
         where = f"MQTT {self.config.host}:{self.config.port}"

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import copy
 import subprocess
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -135,7 +136,8 @@ def publish(port: int, messages: list[tuple[str, bytes | str]], qos: int = 1,
 class Supervised:
     """A source run by the real supervisor (reconnects, backoff), with its own store."""
 
-    def __init__(self, config: dict[str, Any], base_dir: Path | None = None) -> None:
+    def __init__(self, config: dict[str, Any], state_dir: Path,
+                 base_dir: Path | None = None) -> None:
         self.kind = kinds_of(sitroom_flood)[config["kind"]]
         self.config = self.kind.config_model.model_validate(
             config, context={"base_dir": base_dir})
@@ -144,7 +146,7 @@ class Supervised:
                                          (self.config.name,), 10_000)
         self.core = self.store.writer("__sitroom__", sm.ALL)
         self.ctx = SourceContext(name=self.config.name, kind=self.kind.name,
-                                 metrics=self.metrics)
+                                 metrics=self.metrics, state_dir=state_dir)
         self.runner = SourceRunner(self.kind, self.config, self.ctx, self.core, max_backoff=2.0)
 
     @property
@@ -179,7 +181,15 @@ class Supervised:
 @contextlib.asynccontextmanager
 async def supervised(config: dict[str, Any], base_dir: Path | None = None
                      ) -> AsyncIterator[Supervised]:
-    handle = Supervised(config, base_dir)
+    with tempfile.TemporaryDirectory(prefix="sitroom-flood-state-") as state_dir:
+        async with _supervised(config, Path(state_dir), base_dir) as handle:
+            yield handle
+
+
+@contextlib.asynccontextmanager
+async def _supervised(config: dict[str, Any], state_dir: Path, base_dir: Path | None
+                      ) -> AsyncIterator[Supervised]:
+    handle = Supervised(config, state_dir, base_dir)
     handle.runner.start()
     try:
         yield handle

@@ -36,6 +36,7 @@ def http_config(**extra):
 @pytest.fixture
 async def gateway():
     async with SourceHarness.from_plugin(sitroom_flood, http_config()) as harness:
+        harness.source.ingestor.start()
         yield harness
 
 
@@ -219,6 +220,27 @@ async def test_silent_sensor_values_expire_but_last_seen_stays(gateway):
     assert gateway.value(m.THRESHOLD, sensor="bkb", level="awas") == 5.0
 
 
+async def test_last_seen_survives_a_restart(tmp_path):
+    """A sensor that died before a daemon restart must still count as silent after it."""
+    config = http_config()
+    async with SourceHarness.from_plugin(sitroom_flood, config, state_dir=tmp_path) as first:
+        first.source.ingestor.start()
+        feed(first, {"sensor": "bkb", "level": 1.0, "ts": time.time() - 1200})
+    async with SourceHarness.from_plugin(sitroom_flood, config, state_dir=tmp_path) as second:
+        assert second.value(m.LAST_SEEN, sensor="bkb") is None
+        second.source.ingestor.start()
+        assert second.value(m.LAST_SEEN, sensor="bkb") == pytest.approx(time.time() - 1200,
+                                                                         abs=5)
+        assert second.value(m.LAST_SEEN, sensor="bkt") is None
+        # a redelivered older reading does not roll it back
+        feed(second, {"sensor": "bkb", "level": 2.0, "ts": time.time() - 1300})
+        assert second.value(m.WATER_LEVEL, sensor="bkb") is None
+    (tmp_path / "http_sensors" / "gw.last_seen.json").write_text("{broken")
+    async with SourceHarness.from_plugin(sitroom_flood, config, state_dir=tmp_path) as third:
+        third.source.ingestor.start()  # an unreadable file is not fatal
+        assert third.value(m.LAST_SEEN, sensor="bkb") is None
+
+
 async def test_late_readings_feed_history_but_not_the_current_value(gateway):
     now = time.time()
     old = now - gateway.config.stale_after - 60  # redelivered after a long outage
@@ -231,6 +253,7 @@ async def test_distance_sensor_uses_its_mounting_height():
     config = http_config()
     config["sensors"]["bkb"]["datum_offset"] = 6.0  # radar head 6 m above the datum
     async with SourceHarness.from_plugin(sitroom_flood, config) as harness:
+        harness.source.ingestor.start()
         feed(harness, {"sensor": "bkb", "distance": 1.5})
         assert harness.value(m.WATER_LEVEL, sensor="bkb") == 4.5
         assert harness.value(m.ALERT_LEVEL, sensor="bkb") == 2

@@ -55,8 +55,11 @@ class FloodSimulatorConfig(ConfigModel):
     sensors: list[str] | None = Field(default=None, description="Subset of the demo network.")
     garbage_ratio: float = Field(default=0.01, ge=0, le=1)
     dropout_sensor: str | None = "babon-pucanggading"
-    dropout_every: Duration = Field(default=1800.0, gt=0)
-    dropout_for: Duration = Field(default=720.0, ge=0)
+    dropout_every: Duration = Field(default=2700.0, gt=0)
+    dropout_for: Duration = Field(
+        default=1080.0, ge=0,
+        description="Silent this long each cycle: past stale_after and the 15-minute "
+        "FloodSensorSilent rule, so the demo shows both.")
     # MQTT
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = Field(default=18883, ge=1, le=65535)
