@@ -370,13 +370,18 @@ class Stack:
 
 # -- `make stack` ------------------------------------------------------------------------
 
+_PRINT_LOCK = threading.Lock()
+
+
 def _print_notification(note: Notification) -> None:
     team = note.path.rsplit("/", 1)[-1]
-    for alert in note.payload.get("alerts", []):
-        labels = alert.get("labels", {})
-        summary = alert.get("annotations", {}).get("summary", "")
-        print(f"{time.strftime('%H:%M:%S')} [{team}] {alert.get('status', '?').upper():8} "
-              f"{labels.get('alertname')} ({labels.get('severity')}): {summary}", flush=True)
+    with _PRINT_LOCK:
+        for alert in note.payload.get("alerts", []):
+            labels = alert.get("labels", {})
+            summary = alert.get("annotations", {}).get("summary", "")
+            print(f"{time.strftime('%H:%M:%S')} [{team}] {alert.get('status', '?').upper():8} "
+                  f"{labels.get('alertname')} ({labels.get('severity')}): {summary}",
+                  flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -402,9 +407,8 @@ def main(argv: list[str] | None = None) -> int:
   logs          {stack.workdir}/*.log
 
 Notifications Alertmanager sends appear below ([team] STATUS alert). Make something happen:
-  flood:  curl -X POST '<flood control>/set?sensor=bkb-simongan&level=4.3'
-  pumps:  curl -X POST '<pumps control>/fault?station=kali-semarang&pump=P1&code=7'
-(control ports: {_control_ports(stack)}). Ctrl-C stops everything.
+{_examples(stack)}
+Ctrl-C stops everything.
 """, flush=True)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -418,16 +422,20 @@ Notifications Alertmanager sends appear below ([team] STATUS alert). Make someth
     return 0
 
 
-def _control_ports(stack: Stack) -> str:
+def _examples(stack: Stack) -> str:
+    """curl lines for the demo simulators' control APIs (flood to Siaga, a pump fault)."""
     docs = [yaml.safe_load(p.read_text()) or {}
             for p in sorted(stack.effective_config_dir.glob("*.yaml"))]
     sims = {k: v for d in docs for k, v in (d.get("simulators") or {}).items()}
-    parts = []
-    for name in ("flood", "pumps"):
+    actions = {"flood": "/set?sensor=bkb-simongan&level=4.3   (river to Siaga)",
+               "pumps": "/fault?station=kali-semarang&pump=P1&code=7   (pump fault)"}
+    lines = []
+    for name, action in actions.items():
         port = (sims.get(name) or {}).get("control_port")
         if port:
-            parts.append(f"{name} http://127.0.0.1:{port}")
-    return ", ".join(parts) or "see conf.d"
+            path, _, note = action.partition("   ")
+            lines.append(f"  curl -X POST 'http://127.0.0.1:{port}{path}'   {note}")
+    return "\n".join(lines) or "  (no flood or pumps simulator in this config)"
 
 
 if __name__ == "__main__":

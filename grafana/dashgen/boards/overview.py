@@ -131,7 +131,7 @@ def build() -> dict[str, Any]:
               overrides=[{"matcher": {"id": "byName", "options": "alertname"},
                           "properties": [{"id": "links", "value": [{
                               "title": "Runbook", "targetBlank": True,
-                              "url": "${runbooks}#${__value.raw:lowercase}"}]}]}]),
+                              "url": "${runbooks}#${__value.raw}"}]}]}]),
         Panel("timeseries", "Water levels", [Query(
             in_district("sitroom_flood_water_level_meters", *flood_info), "{{sensor}}")],
               w=12, h=8, unit="lengthm", links=[board_link("Flood and pumps", UID_FLOOD)]),
