@@ -20,6 +20,7 @@ from sitroom import SourceError
 from sitroom_cameras.decode import VideoDecoder, decode_jpeg
 from sitroom_cameras.feed import Feed, Pending
 
+PACE_BURST = 0.2  # seconds of a file read at once (a live camera sends in small bursts too)
 MAX_QUEUE = 600  # packets kept for a long-GOP decode (24 s at 25 fps) before dropping a GOP
 
 
@@ -163,7 +164,7 @@ class AvFeed(Feed):
         if self._pace_base is None:
             self._pace_base = now - t
         delay = self._pace_base + t - now
-        if delay > 0:
+        if delay > PACE_BURST:  # wake a few times a second, not once per frame
             self._stop.wait(delay)
 
     def _on_packet(self, packet: av.Packet) -> None:
