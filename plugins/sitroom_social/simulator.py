@@ -67,9 +67,12 @@ class SimPost:
 class PostStream:
     """Deterministic posts as a function of time (so restarts replay the same stream)."""
 
-    def __init__(self, config: SocialSimulatorConfig, started: float) -> None:
+    def __init__(
+        self, config: SocialSimulatorConfig, started: float, bursts_from: float | None = None
+    ) -> None:
         self.config = config
         self.started = started
+        self.bursts_from = started if bursts_from is None else bursts_from
         self.posts: list[SimPost] = []
         self.seq = 0
         self._bursts_done = 0
@@ -85,7 +88,7 @@ class PostStream:
             stamp = datetime.fromtimestamp(created, UTC).strftime("%H:%M:%S")
             self._add(f"{sentence} #{place} (pukul {stamp} UTC)", created)
         if self.config.burst_every > 0 and self.config.burst_size:
-            bursts_due = int((now - self.started) / self.config.burst_every)
+            bursts_due = int((now - self.bursts_from) / self.config.burst_every)
             kept = max(1, self.config.keep // self.config.burst_size)
             self._bursts_done = max(self._bursts_done, bursts_due - kept)  # only what is kept
             while self._bursts_done < bursts_due:
@@ -151,7 +154,11 @@ def rss_document(posts: list[SimPost], base_url: str) -> str:
 
 
 def build_app(config: SocialSimulatorConfig, started: float | None = None) -> web.Application:
-    stream = PostStream(config, time.time() if started is None else started)
+    if started is None:  # open with a backlog of 30 posts, as a real feed would have
+        now = time.time()
+        stream = PostStream(config, now - 30 * config.post_every, bursts_from=now)
+    else:
+        stream = PostStream(config, started)
     window = {"start": time.time(), "used": 0}
     limit = 300
 
