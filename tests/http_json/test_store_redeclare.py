@@ -36,3 +36,20 @@ def test_family_held_by_another_writer_is_not_redefined_even_without_series() ->
     same = store.writer("b", [spec("old")], ("b",))  # the same definition is shared
     same.set("sitroom_x_level", 1, segment="s")
     assert store.families["sitroom_x_level"].holders == {"a", "b"}
+
+
+def test_metrics_of_extends_and_refuses_repeats() -> None:
+    from pydantic import BaseModel
+
+    from sitroom import SourceKind
+
+    fixed = MetricSpec("sitroom_x_fixed", "gauge", "fixed")
+    kind = SourceKind("k", BaseModel, lambda c, x: None, (fixed,),  # type: ignore[arg-type,return-value]
+                      metrics_for=lambda config: [spec(config)])
+    assert [m.name for m in kind.metrics_of("extra")] == ["sitroom_x_fixed", "sitroom_x_level"]
+    clashing = SourceKind("k", BaseModel, lambda c, x: None, (fixed,),  # type: ignore[arg-type,return-value]
+                          metrics_for=lambda config: [fixed])
+    with pytest.raises(ValueError, match="repeats a declared name"):
+        clashing.metrics_of(None)
+    plain = SourceKind("k", BaseModel, lambda c, x: None, (fixed,))  # type: ignore[arg-type,return-value]
+    assert plain.metrics_of(object()) == (fixed,)
