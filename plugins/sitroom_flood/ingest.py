@@ -153,13 +153,23 @@ class Ingestor:
     # -- entry points ---------------------------------------------------------------------
 
     def ingest_bytes(self, decoder: Decoder, payload: bytes, topic_sensor: str | None,
-                     now: float | None = None) -> int:
-        """One raw message (MQTT publish). Returns how many readings were accepted."""
+                     now: float | None = None, retained: bool = False) -> int:
+        """One raw message (MQTT publish). Returns how many readings were accepted.
+
+        `retained`: the broker replayed a stored message on subscribe. Without a timestamp
+        its age is unknown, so it is refused (`retained_untimed`): a dead sensor's last
+        retained "normal" must not look like a live reading.
+        """
         try:
             readings = decoder.decode_bytes(payload, topic_sensor)
         except Rejected as exc:
             self.reject(exc.reason, self.known(exc.sensor), received=True)
             return 0
+        if retained:
+            untimed = [r for r in readings if r.timestamp is None]
+            for reading in untimed:
+                self.reject("retained_untimed", self.known(reading.sensor), received=True)
+            readings = [r for r in readings if r.timestamp is not None]
         return self._ingest_all(readings, now)
 
     def ingest_document(self, decoder: Decoder, document: Any, now: float | None = None) -> int:
@@ -203,8 +213,9 @@ class Ingestor:
         if accepted:
             self.accepted += accepted
             self._dirty = True
-            if now - self._last_success >= SUCCESS_EVERY:
-                self._last_success = now
+            tick = time.monotonic()
+            if tick - self._last_success >= SUCCESS_EVERY:
+                self._last_success = tick
                 self.ctx.mark_success()
                 if time.monotonic() - self._last_save >= SAVE_EVERY:
                     self.save()

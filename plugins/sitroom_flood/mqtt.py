@@ -77,7 +77,8 @@ class MqttSensors(StreamingSource):
                 self.ingestor.reject("too_large", self.ingestor.known(topic_sensor),
                                      received=True)
                 return
-            self.ingestor.ingest_bytes(decoder, bytes(payload), topic_sensor)
+            self.ingestor.ingest_bytes(decoder, bytes(payload), topic_sensor,
+                                       retained=bool(message.retain))
         except Exception as exc:  # a pipeline bug must not kill the connection
             self.ingestor.reject("internal", received=True)
             self.log.error("flood_ingest_failed", error=type(exc).__name__, exc_info=exc)

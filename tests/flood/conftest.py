@@ -110,7 +110,8 @@ def mosquitto_factory(tmp_path: Path) -> Iterator[Callable[..., Mosquitto]]:
 
 
 def publish(port: int, messages: list[tuple[str, bytes | str]], qos: int = 1,
-            client_id: str | None = None, ca_file: str | None = None, **auth: str) -> None:
+            client_id: str | None = None, ca_file: str | None = None, retain: bool = False,
+            **auth: str) -> None:
     """Publish with a blocking paho client and wait for every PUBACK.
 
     Blocking on purpose: called straight from a coroutine it freezes the event loop, which
@@ -125,7 +126,7 @@ def publish(port: int, messages: list[tuple[str, bytes | str]], qos: int = 1,
     client.loop_start()
     try:
         for topic, payload in messages:
-            info = client.publish(topic, payload, qos=qos)
+            info = client.publish(topic, payload, qos=qos, retain=retain)
             info.wait_for_publish(timeout=10)
             assert info.is_published(), f"publish to {topic} not acknowledged"
     finally:

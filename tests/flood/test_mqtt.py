@@ -206,3 +206,19 @@ async def test_tls_with_the_right_ca_and_refusal_with_a_wrong_one(mosquitto_fact
         await asyncio.to_thread(publish, server.port, [("kota/awlr/bkb", awlr(2.5))],
                                 ca_file=str(tls_files / "ca.crt"))
         await src.until(lambda: src.value(m.WATER_LEVEL, sensor="bkb") == 2.5, what="value")
+
+
+async def test_retained_values_count_only_with_a_timestamp(mosquitto):
+    """A broker replays retained messages on subscribe: without a timestamp their age is
+    unknown, and a dead sensor's retained "normal" must not pass for a live reading."""
+    now = time.time()
+    await asyncio.to_thread(publish, mosquitto.port, [
+        ("kota/awlr/bkb", awlr(1.0)), ("kota/awlr/bkt", awlr(1.0, now - 30))], retain=True)
+    async with supervised(mqtt_config(mosquitto.port, name="retained")) as src:
+        await src.until(lambda: src.value(m.RECEIVED, sensor="bkb") == 1
+                        and src.value(m.RECEIVED, sensor="bkt") == 1, what="retained replay")
+        assert src.value(m.REJECTED, sensor="bkb", reason="retained_untimed") == 1
+        assert src.value(m.WATER_LEVEL, sensor="bkb") is None
+        assert src.value(m.WATER_LEVEL, sensor="bkt") == 1.5
+        await asyncio.to_thread(publish, mosquitto.port, [("kota/awlr/bkb", awlr(1.2))])
+        await src.until(lambda: src.value(m.WATER_LEVEL, sensor="bkb") == 1.2, what="live")
