@@ -178,8 +178,10 @@ class DaemonProcess(ManagedProcess):
         assert status == 200, body
         return body
 
-    def sources(self) -> dict[str, Any]:
-        status, body = http_get(f"{self.url}/api/v1/sources")
+    def sources(self, token: str | None = None) -> dict[str, Any]:
+        """Sources by name: the public view, or the full one (config, errors) with a token."""
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        status, body = http_get(f"{self.url}/api/v1/sources", headers)
         assert status == 200, body
         return {s["name"]: s for s in json.loads(body)["sources"]}
 

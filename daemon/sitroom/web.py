@@ -95,7 +95,33 @@ async def reload_handler(request: web.Request) -> web.Response:
     return web.json_response(redactor.redact_value(body), status=200 if ok else 400)
 
 
-def source_state(daemon: Daemon, name: str) -> dict[str, Any]:
+PUBLIC_SOURCE_FIELDS = (
+    "name",
+    "kind",
+    "plugin",
+    "state",
+    "up",
+    "last_success",
+    "last_error_reason",
+    "last_error_at",
+    "consecutive_failures",
+    "series",
+    "series_dropped",
+    "published_by",
+)
+
+
+def is_authorized(request: web.Request) -> bool:
+    try:
+        check_token(request)
+    except web.HTTPException:
+        return False
+    return True
+
+
+def source_state(daemon: Daemon, name: str, full: bool = True) -> dict[str, Any]:
+    """One source's state; `full` adds config, error text and details (token holders only:
+    a registered citizen camera's address is not for anonymous eyes, even redacted)."""
     runner = daemon.runners[name]
     status = runner.ctx.status
     config = runner.config.model_dump(mode="json")
@@ -104,7 +130,7 @@ def source_state(daemon: Daemon, name: str) -> dict[str, Any]:
     for owner, children in daemon.published.items():
         if name in children:
             parent = owner
-    return {
+    state = {
         "name": name,
         "kind": runner.kind.name,
         "plugin": daemon.plugins.kind_plugin.get(runner.kind.name, ""),
@@ -122,16 +148,20 @@ def source_state(daemon: Daemon, name: str) -> dict[str, Any]:
         "details": status.details,
         "config": config,
     }
+    if full:
+        return state
+    return {key: state[key] for key in PUBLIC_SOURCE_FIELDS}
 
 
 async def sources_handler(request: web.Request) -> web.Response:
     daemon = request.app[DAEMON_KEY]
-    sources = [source_state(daemon, name) for name in sorted(daemon.runners)]
+    full = is_authorized(request)
+    sources = [source_state(daemon, name, full) for name in sorted(daemon.runners)]
     invalid = [
-        {"where": issue.where, "error": issue.message}
+        {"where": issue.where, "error": issue.message if full else "invalid config"}
         for issue in (daemon.config.source_issues if daemon.config else [])
     ]
-    body = {"sources": sources, "invalid": invalid}
+    body = {"sources": sources, "invalid": invalid, "detail": "full" if full else "public"}
     return web.json_response(redactor.redact_value(body), dumps=_dumps)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -76,7 +77,9 @@ def test_secrets_never_leak(tmp_path):
         wait_until(lambda: daemon.sources()["probe"]["state"] == "failing", what="probe failed")
         wait_until(lambda: "tick_with_password" in daemon.output(), what="secret-bearing log")
         metrics = daemon.metrics()
-        status, sources = http_get(f"{daemon.url}/api/v1/sources")
+        status, sources = http_get(f"{daemon.url}/api/v1/sources",
+                                   {"Authorization": "Bearer test-token-123456"})
+        public = daemon.sources()
         om_status, om = http_get(f"{daemon.url}/metrics",
                                  {"Accept": "application/openmetrics-text; version=1.0.0"})
     logs = daemon.output()
@@ -86,6 +89,10 @@ def test_secrets_never_leak(tmp_path):
         assert SECRET not in text, f"secret leaked into {where}"
         assert "test-token-123456" not in text, f"token leaked into {where}"
     assert "127.0.0.1:9" in sources  # the redacted URL is still useful to an operator
+    # anonymous callers see health, never addresses, configs or error texts
+    assert "config" not in public["probe"] and "last_error" not in public["probe"]
+    assert public["probe"]["state"] == "failing"
+    assert "127.0.0.1:9" not in json.dumps(public)
 
 
 def test_signals_reload_and_drain(tmp_path):
