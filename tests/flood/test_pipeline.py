@@ -357,3 +357,20 @@ def test_shipped_sample_config_validates(tmp_path):
             source["password_file"] = str(tmp_path / "pw")
         model = kinds[source["kind"]].config_model.model_validate(source)
         assert model.sensors
+
+
+async def test_http_senml_packs_single_and_batched():
+    config = http_config(payload={"format": "senml"})
+    async with SourceHarness.from_plugin(sitroom_flood, config) as harness:
+        harness.source.ingestor.start()
+        now = time.time()
+        pack = [{"bn": "bkb:", "bt": now - 20, "n": "level", "u": "m", "v": 3.1},
+                {"n": "battery", "u": "%", "v": 90}]
+        summary = harness.source.ingest_body(json.dumps(pack).encode(), "application/senml+json")
+        assert summary["accepted"] == 1
+        assert harness.value(m.WATER_LEVEL, sensor="bkb") == 3.1
+        packs = [[{"bn": "bkt:", "n": "level", "v": 1.0}], [{"bn": "tide:", "n": "level",
+                                                              "v": 1.2}]]
+        summary = harness.source.ingest_body(json.dumps(packs).encode(), "application/json")
+        assert summary["accepted"] == 2
+        assert harness.value(m.ALERT_LEVEL, sensor="tide") == 2
