@@ -142,6 +142,9 @@ class StationConnection:
         except TimeoutError:
             self.close()  # a late answer must not be taken for the next request's
             raise ModbusError("timeout", f"no answer within {self.request_timeout}s") from None
+        except asyncio.CancelledError:
+            self.close()  # the poll was cut short mid-request: same reason
+            raise
         except ModbusException as exc:
             self.close()
             raise ModbusError("connection", f"{type(exc).__name__}") from None

@@ -26,11 +26,11 @@ def test_rain_fills_the_sump_and_duty_pumps_cut_in_by_level():
     assert first_start["P1"][1] >= p1.cfg.start_level
     assert p1.starts == 1 and p1.flow == pytest.approx(p1.cfg.capacity)
     world.rain = 0.0  # dry weather: P1 alone cycles between its stop and start levels
-    for _ in range(1000):
-        world.step(10.0)
+    for _ in range(300):
+        world.step(30.0)
     dry = []
-    for _ in range(1000):
-        world.step(10.0)
+    for _ in range(300):
+        world.step(30.0)
         dry.append(station.level)
         assert not p2.running
     assert p1.starts > 2

@@ -351,7 +351,8 @@ async def test_exceptions_fail_their_points_and_unit_only(world):
     async with harness(config) as h:
         await h.collect()
         labels = {"station": "test"}
-        assert h.value("sitroom_pump_station_sump_level_meters", **labels) == 1.0
+        level = world.stations["mberok"].state.level
+        assert h.value("sitroom_pump_station_sump_level_meters", **labels) == round(level, 2)
         assert h.value("sitroom_pump_station_modbus_errors_total", unit=1,
                        reason="illegal_address", **labels) == 1
         assert h.value("sitroom_pump_station_modbus_errors_total", unit=99,
