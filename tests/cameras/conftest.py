@@ -25,7 +25,7 @@ def make_clip(out: Path, *, seconds: float, size: str = "320x240", fps: int = 10
         inputs = ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={fps}"]
     subprocess.run(
         [ffmpeg, "-v", "error", "-y", *inputs, "-t", str(seconds), "-vf",
-         f"scale={size.replace('x', ':')},fps={fps}", "-c:v", "libx264", "-preset", "veryfast",
+         f"scale={size.replace('x', ':')},fps={fps}", "-c:v", "libx264", "-preset", "ultrafast",
          "-g", str(gop), "-keyint_min", str(gop), "-pix_fmt", "yuv420p", "-an", str(out)],
         check=True,
     )
@@ -34,10 +34,10 @@ def make_clip(out: Path, *, seconds: float, size: str = "320x240", fps: int = 10
 
 @pytest.fixture(scope="session")
 def street_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """60 s of real street footage (vtest.avi) as 320x240 H.264, GOP 1 s."""
+    """30 s of real street footage (vtest.avi) as 320x240 H.264, GOP 1 s."""
     vtest = shared_data("video/vtest.avi")
     out = tmp_path_factory.mktemp("clips") / "street.mp4"
-    return make_clip(out, seconds=60, source=vtest)
+    return make_clip(out, seconds=30, source=vtest)
 
 
 @pytest.fixture(scope="session")

@@ -36,7 +36,7 @@ def config(**analysis: object) -> CameraConfig:
     })
 
 
-def footage(vtest: Path, every: int = 10, limit: int = 40) -> list[np.ndarray]:
+def footage(vtest: Path, every: int = 10, limit: int = 25) -> list[np.ndarray]:
     """Grey frames one second apart (the clip runs at 10 fps)."""
     capture = cv2.VideoCapture(str(vtest))
     frames, index = [], 0
