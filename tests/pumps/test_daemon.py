@@ -82,6 +82,21 @@ def test_demo_city_pumps_run_in_the_daemon_and_a_fault_reaches_metrics(tmp_path)
         assert sample_value(text, "sitroom_source_up", source="rp-mberok") == 1
         assert sample_value(text, "sitroom_pump_station_sump_level_meters",
                             station="kali-banger") is None
+        # a station that answers too late fails on its own; the others keep being polled
+        status, body = http_post(f"{control}/delay?station=kali-semarang&seconds=60")
+        assert status == 200, body
+        wait_until(lambda: sample_value(daemon.metrics(), "sitroom_source_up",
+                                        source="rp-kali-semarang") == 0,
+                   timeout=30, what="slow station down")
+        mark = sample_value(daemon.metrics(), "sitroom_source_last_success_timestamp_seconds",
+                            source="rp-mberok")
+        assert mark is not None
+        wait_until(lambda: (sample_value(
+            daemon.metrics(), "sitroom_source_last_success_timestamp_seconds",
+            source="rp-mberok") or 0) > mark, timeout=30, what="mberok still polled")
+        text = daemon.metrics()
+        assert sample_value(text, "sitroom_pump_station_modbus_errors_total",
+                            station="kali-semarang", unit="1", reason="timeout") >= 1
         promtool = require_tool("promtool")
         check = subprocess.run([promtool, "check", "metrics"], input=text, text=True,
                                capture_output=True, timeout=30)
