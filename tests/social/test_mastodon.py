@@ -221,3 +221,14 @@ def test_timeline_config_needs_its_argument(tmp_path: Path) -> None:
         MastodonConfig.model_validate({"kind": "mastodon", "name": "m",
                                        "base_url": "http://127.0.0.1:1",
                                        "timelines": [{"type": "hashtag"}]})
+
+
+def test_boosts_resolve_and_private_statuses_are_skipped() -> None:
+    from sitroom_social.mastodon import status_post
+
+    status, _ = recorded("test_status.yaml", "GET", "/api/v1/statuses/")
+    boost = {"id": "9", "content": "", "visibility": "public", "reblog": status}
+    post = status_post(boost)
+    assert post is not None and post.text == status["content"] and post.url == status["url"]
+    assert status_post({**status, "visibility": "direct"}) is None
+    assert status_post({**status, "content": None}) is None

@@ -210,3 +210,18 @@ async def test_not_a_feed_and_http_errors_keep_earlier_counts(tmp_path: Path) ->
         with pytest.raises(SourceError) as info:
             await h.collect()
         assert info.value.reason == "connect"
+
+
+async def test_rss_091_with_an_external_dtd_reference_is_accepted(tmp_path: Path) -> None:
+    """Only entity declarations are refused: old RSS 0.91 feeds name Netscape's DTD."""
+    floods = with_topic("banjir")[:2]
+    body = rss_feed(floods).replace(
+        b'<rss version="2.0">',
+        b'<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" '
+        b'"http://my.netscape.com/publish/formats/rss-0.91.dtd"><rss version="0.91">')
+    server = FeedServer(body)
+    async with serve(server.app()) as url, SourceHarness.from_plugin(
+        sitroom_social, config(url), state_dir=tmp_path
+    ) as h:
+        await h.collect()
+        assert h.value("sitroom_social_posts_matched_total", topic="banjir") == 2
