@@ -37,7 +37,7 @@ async def fetch_bytes(
     """GET `url` and return its body, or raise `SourceError` with a countable reason."""
     shown = redact_url(url)
     request_headers = {h.name: h.value.get_secret_value() for h in headers}
-    request_headers.setdefault("Accept", "application/json")
+    request_headers.setdefault("Accept", "application/json, text/csv;q=0.9, */*;q=0.1")
     try:
         async with session.get(
             url,
