@@ -35,6 +35,28 @@ async def grafana():
 
 
 async def push(url: str, token_file: Path, *extra: str) -> tuple[int, str, str]:
+    """The command in this process (fast); `push_cli` runs the real `sitroom` CLI."""
+    import argparse
+    import contextlib
+    import io
+
+    from sitroom.grafana_push import add_parser
+
+    parser = argparse.ArgumentParser()
+    add_parser(parser.add_subparsers())
+    args = parser.parse_args(["grafana", "push", "--url", url, "--token-file", str(token_file),
+                              "--dashboards", str(REPO / "grafana" / "dashboards"), *extra])
+    out, err = io.StringIO(), io.StringIO()
+
+    def run() -> int:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            return int(args.func(args))
+
+    code = await asyncio.to_thread(run)
+    return code, out.getvalue(), err.getvalue()
+
+
+async def push_cli(url: str, token_file: Path, *extra: str) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "sitroom.cli", "grafana", "push", "--url", url,
         "--token-file", str(token_file), *extra, cwd=REPO,
@@ -56,7 +78,7 @@ def shipped() -> dict[str, dict]:
 
 
 async def test_push_creates_folder_and_every_dashboard_then_is_idempotent(grafana, token_file):
-    code, out, err = await push(grafana.url, token_file)
+    code, out, err = await push_cli(grafana.url, token_file)
     assert code == 0, err
     assert grafana.folders == {"sitroom": "Situation Room"}
     boards = shipped()
