@@ -121,6 +121,15 @@ class StationConnection:
                 if wait > 0:
                     await asyncio.sleep(wait)
             try:
+                reused = self.connected
+                await self.ensure_connected()
+                try:
+                    return await self._request(function, unit, start, count)
+                except ModbusError as exc:
+                    # a kept-alive connection the peer dropped since the last poll: one
+                    # retry on a fresh connection before calling the unit unreachable
+                    if exc.reason != "connection" or not reused:
+                        raise
                 await self.ensure_connected()
                 return await self._request(function, unit, start, count)
             finally:

@@ -14,7 +14,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sitroom_pumps.config import PumpStationConfig
-from sitroom_pumps.metrics import ROLES
 from sitroom_pumps.registermap import BIT_FUNCTIONS, PointSpec
 
 
@@ -89,6 +88,3 @@ def plan_reads(
             reads.append(current)
     return reads
 
-
-def is_boolean(point: Point) -> bool:
-    return ROLES[point.spec.role].shape == "bool"

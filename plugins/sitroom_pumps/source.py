@@ -139,8 +139,8 @@ class PumpStation(PollingSource):
         self._update_units(answered, skip_units)
         self._update_device_info(strings)
         if not answered:
-            reason = "timeout" if isinstance(last_error, ModbusError) and \
-                last_error.reason == "timeout" else "protocol"
+            reason = {"timeout": "timeout", "connection": "connect"}.get(
+                last_error.reason if last_error is not None else "", "protocol")
             raise SourceError(reason, f"no valid answer from {self.station}: {last_error}")
 
     async def close(self) -> None:

@@ -393,3 +393,14 @@ async def test_point_failure_and_recovery_are_logged_once(world):
                           ("pump_point_recovered", "station.river_level")]
         assert h.value("sitroom_pump_point_read_failures_total", station="test",
                        point="station.river_level", reason="bad_value") == 3
+
+
+async def test_server_restart_between_polls_costs_no_failed_poll(world):
+    async with harness(station_source(world, "mberok")) as h:
+        await h.collect()
+        await acontrol(world, "POST", "/comms?station=mberok&up=0")
+        await acontrol(world, "POST", "/comms?station=mberok&up=1")
+        await h.collect()  # the kept-alive connection is dead: reconnect, no error
+        assert h.value("sitroom_pump_station_device_up", station="mberok", unit=1) == 1
+        assert h.value("sitroom_pump_station_connects_total", station="mberok") == 2
+        assert not h.samples("sitroom_pump_station_modbus_errors_total")
