@@ -55,6 +55,9 @@ def _active_at(stack: Stack) -> float | None:
 def measure(interval: str | None) -> dict[str, float]:
     with Stack(REPO / "conf.d", interval=interval, fast=True) as stack:
         port = _control_port(stack.effective_config_dir)
+        normal = urllib.request.Request(  # a normal level first, whatever the weather
+            f"http://127.0.0.1:{port}/set?sensor={SENSOR}&level=2.0", data=b"", method="POST")
+        urllib.request.urlopen(normal, timeout=5).close()
         deadline = time.monotonic() + 60
         while not stack.query(f'sitroom_flood_alert_level{{sensor="{SENSOR}"}} < 2'):
             if time.monotonic() > deadline:
