@@ -159,3 +159,14 @@ def test_sample_config_is_valid():
     sample = Path(REPO / "plugins" / "sitroom_pumps" / "sample.yaml")
     for entry in yaml.safe_load(sample.read_text())["sources"]:
         assert validate(entry).station_id
+
+
+def test_readme_examples_are_valid():
+    import re
+
+    from sitroom_pumps.registermap import RegisterMap
+
+    readme = (REPO / "plugins" / "sitroom_pumps" / "README.md").read_text()
+    source_example, profile_example = re.findall(r"```yaml\n(.*?)```", readme, re.S)[:2]
+    assert RegisterMap.model_validate(yaml.safe_load(profile_example)).pump is not None
+    assert validate(yaml.safe_load(source_example)["sources"][0]).station_id == "kali-semarang"
