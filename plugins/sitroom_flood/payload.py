@@ -194,7 +194,7 @@ class Decoder:
             raise Rejected("wrong_type", topic_sensor)
         groups: dict[tuple[str | None, float | None], Decoded] = {}
         now = time.time()
-        base_name, base_time, base_unit, base_value = "", 0.0, None, 0.0
+        base_name, base_time, base_unit, base_value, base_sum = "", 0.0, None, 0.0, 0.0
         for record in document:
             if not isinstance(record, dict):
                 raise Rejected("wrong_type", topic_sensor)
@@ -208,6 +208,8 @@ class Decoder:
                 base_unit = record["bu"]
             if "bv" in record:
                 base_value = number(record["bv"], topic_sensor)
+            if "bs" in record:
+                base_sum = number(record["bs"], topic_sensor)
             name = record.get("n", "")
             if not isinstance(name, str):
                 raise Rejected("wrong_type", topic_sensor)
@@ -220,9 +222,12 @@ class Decoder:
             quantity = self.mapping.senml_names.get(name)
             if quantity is None:
                 continue  # other measurements in the pack (temperature, ...) are not ours
-            if "v" not in record:
+            if "v" in record:
+                value = number(record["v"], sensor) + base_value
+            elif "s" in record and quantity == "rain_total":
+                value = number(record["s"], sensor) + base_sum  # SenML sum: a running total
+            else:
                 raise Rejected("wrong_type", sensor)
-            value = number(record["v"], sensor) + base_value
             unit = record.get("u", base_unit)
             if unit is not None:
                 factors = SENML_UNITS[quantity]

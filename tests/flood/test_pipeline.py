@@ -277,6 +277,9 @@ def test_senml_pack_with_units_and_relative_time():
     assert first.values == {"level": pytest.approx(1.04), "battery": 0.8, "signal": -70.0}
     assert first.timestamp == pytest.approx(now - 10)
     assert second.timestamp == pytest.approx(now - 5)
+    summed = decoder.decode_bytes(b'[{"bn": "arr:", "n": "rain_total", "u": "mm", "s": 12.5}]',
+                                  None)
+    assert summed[0].values == {"rain_total": 12.5}
     relative = decoder.decode_bytes(b'[{"bn": "tide:", "n": "level", "t": -30, "v": 1}]',
                                     None)
     assert relative[0].timestamp == pytest.approx(time.time() - 30, abs=2)
