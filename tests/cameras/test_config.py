@@ -96,3 +96,24 @@ def test_password_can_come_from_a_file(tmp_path) -> None:  # type: ignore[no-unt
                                      "username": "u", "password_file": str(secret)})
     assert c.password is not None and c.password.get_secret_value() == "from-file-pw"
     assert "from-file-pw" not in repr(c)
+
+
+def test_check_config_names_the_bad_camera_field(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    conf = tmp_path / "conf.d"
+    conf.mkdir()
+    (conf / "20-cameras.yaml").write_text(
+        "sources:\n"
+        "  - {kind: camera, name: good, url: 'rtsp://127.0.0.1:1/x'}\n"
+        "  - {kind: camera, name: bad, url: 'rtsp://127.0.0.1:1/x', password: 'pw-in-yaml-1',\n"
+        "     zones: [{name: z, polygon: [[0, 0], [5, 5]]}]}\n"
+    )
+    result = subprocess.run([sys.executable, "-m", "sitroom.cli", "check-config",
+                             "--config-dir", str(conf)], capture_output=True, text=True)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "name=bad" in output and "zones.0.polygon" in output
+    assert "name=good" not in output
+    assert "pw-in-yaml-1" not in output
