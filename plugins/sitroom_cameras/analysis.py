@@ -7,6 +7,7 @@ analyzer per camera holds the little state the measures need (previous frame, re
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -69,9 +70,18 @@ class Analyzer:
         self._still_since: float | None = None
         self._tamper_since: float | None = None
         self.snapshot: np.ndarray | None = None  # latest analysed frame, for the API only
+        self._lock = threading.Lock()
 
     def analyse(self, grey: np.ndarray, full_size: tuple[int, int], now: float) -> FrameReport:
-        """Analyse one grey frame (any size up to the camera's) taken from a `full_size` picture."""
+        """Analyse one grey frame (any size up to the camera's) taken from a `full_size` picture.
+
+        Serialised per camera: a job left running in the pool by a cancelled run must not
+        interleave with the next run's first frame (the state is not thread-safe).
+        """
+        with self._lock:
+            return self._analyse(grey, full_size, now)
+
+    def _analyse(self, grey: np.ndarray, full_size: tuple[int, int], now: float) -> FrameReport:
         started = time.thread_time()
         cfg = self.cfg
         view = downscale(grey, max(cfg.snapshot_width, cfg.width))

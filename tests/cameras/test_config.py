@@ -117,3 +117,21 @@ def test_check_config_names_the_bad_camera_field(tmp_path) -> None:  # type: ign
     assert "name=bad" in output and "zones.0.polygon" in output
     assert "name=good" not in output
     assert "pw-in-yaml-1" not in output
+
+
+def test_registry_contract_fields_are_accepted() -> None:
+    """The registry publishes citizens' cameras with exactly these fields (issue #7)."""
+    import sitroom_cameras
+    from sitroom.testing import kinds_of
+
+    model = kinds_of(sitroom_cameras)["camera"].config_model
+    c = model.model_validate({
+        "kind": "camera", "name": "reg-0042", "url": "https://toko-sari.example/snap.jpg",
+        "username": "owner", "password": "owner-pw-9", "pin_address": "203.0.113.9",
+        "follow_redirects": False, "district": "Candisari", "latitude": -7.01,
+        "longitude": 110.43, "owner_type": "shop", "location": "Jl. Sultan Agung 12",
+        "analysis_interval": "2s",
+        "zones": [{"name": "jalan", "type": "lane", "polygon": [[0, 0], [10, 0], [10, 10]]}],
+    })
+    assert c.resolved_transport == "snapshot" and c.analysis_interval == 2.0
+    assert http_target(c).url == "https://203.0.113.9/snap.jpg"
