@@ -101,6 +101,11 @@ def test_river_to_siaga_and_pump_fault_reach_their_teams_and_every_panel_has_dat
               f"FloodLevelSiaga {flood.received - crossed:.1f} s, "
               f"PumpFault {pump.received - crossed:.1f} s from the control call")
         assert seen, "Prometheus lost the Siaga level"
+        siaga = next(a for a in flood.payload["alerts"]
+                     if a["labels"]["alertname"] == "FloodLevelSiaga")
+        assert siaga["labels"]["district"] == "Semarang Barat"  # joined from the _info metric
+        assert "Water level 4.30 m" in siaga["annotations"]["description"]
+        assert siaga["annotations"]["runbook_url"].endswith("runbooks.md#floodlevelsiaga")
         # The wall's routing too: bpbd alerts also reach the situation-room receiver.
         stack.receiver.wait_for(lambda n: n.path == "/hooks/situation-room" and firing(
             n, "FloodLevelSiaga"), timeout=30)
@@ -114,6 +119,34 @@ def test_river_to_siaga_and_pump_fault_reach_their_teams_and_every_panel_has_dat
                 broken.append(f"{board}: {title}: {exc}")
         assert broken == []
         assert empty == [], "\n".join(empty)
+
+        missing = [f"{board}: ${name}: {query}" for board, name, query in variable_queries()
+                   if not label_values(stack.prometheus_url, query)]
+        assert missing == [], "\n".join(missing)
+
+
+def variable_queries() -> list[tuple[str, str, str]]:
+    out = []
+    for path in sorted((REPO / "grafana" / "dashboards").glob("*.json")):
+        for var in json.loads(path.read_text())["templating"]["list"]:
+            if var["type"] == "query":
+                out.append((path.stem, var["name"], var["query"]["query"]))
+    return out
+
+
+def label_values(prometheus: str, query: str) -> list[str]:
+    """What Grafana's `label_values(selector, label)` asks Prometheus, "All" for parents."""
+    from urllib.parse import urlencode
+
+    match = re.fullmatch(r"label_values\((.+),\s*(\w+)\)", query)
+    assert match, f"unsupported variable query {query}"
+    selector = match.group(1)
+    for name, value in VARIABLES.items():
+        selector = selector.replace(name, value)
+    url = f"{prometheus}/api/v1/label/{match.group(2)}/values?" + urlencode(
+        {"match[]": selector})
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return list(json.loads(response.read())["data"])
 
 
 def test_panel_variables_are_all_substituted() -> None:

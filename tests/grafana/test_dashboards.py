@@ -16,6 +16,9 @@ sys.path.insert(0, str(REPO / "grafana"))
 import generate
 
 BOARDS = generate.build_all()
+# Core Grafana panel types (no plugin needed), the only ones the boards may use.
+PANEL_TYPES = {"row", "stat", "timeseries", "table", "geomap", "bargauge", "state-timeline",
+               "gauge", "text"}
 
 
 def test_committed_json_matches_the_generator() -> None:
@@ -53,6 +56,7 @@ def test_board_is_well_formed(stem: str) -> None:
                 for y in range(pos["y"], pos["y"] + pos["h"])}
         assert not mine & cells, f"{panel['title']} overlaps another panel"
         cells |= mine
+        assert panel["type"] in PANEL_TYPES, panel["type"]
         if panel["type"] == "row":
             continue
         assert panel["datasource"]["uid"] == "${datasource}"
