@@ -138,8 +138,11 @@ class MqttSensors(StreamingSource):
                 for topic in self.router.subscriptions():
                     await client.subscribe(topic, qos=self.config.qos)
                 self.ctx.mark_success()
-                async for _ in client.messages:  # raises MqttError on disconnect
-                    pass
+                # With DirectQueue nothing is ever queued, so this only waits for the
+                # disconnect (MqttError). Should a future aiomqtt enqueue some other way,
+                # messages would still be processed here, acknowledged-first.
+                async for message in client.messages:
+                    self.on_message(message)
         except MqttConnectError as exc:
             if getattr(exc.rc, "value", exc.rc) in NOT_AUTHORIZED:
                 raise SourceError("auth", f"{where}: broker refused our credentials") from None
