@@ -216,6 +216,12 @@ class MqttSensorsConfig(FloodSourceConfig):
     max_payload_bytes: int = Field(default=65536, ge=16, le=16 * 1024 * 1024)
     topics: list[PayloadMapping] = Field(min_length=1, max_length=64)
 
+    @field_validator("protocol", mode="before")
+    @classmethod
+    def _protocol_text(cls, value: object) -> object:
+        """YAML reads `protocol: 5` as a number."""
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
     @field_validator("topics")
     @classmethod
     def _number_needs_topic_id(cls, value: list[PayloadMapping]) -> list[PayloadMapping]:

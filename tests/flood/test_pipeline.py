@@ -342,6 +342,12 @@ def test_config_errors_are_clear(change, message):
     assert message in str(caught.value)
 
 
+def test_protocol_may_be_written_as_a_number():
+    config = {"kind": "mqtt_sensors", "name": "x", "sensors": sensors(), "topics": TOPICS,
+              "protocol": 5}
+    assert MqttSensorsConfig.model_validate(config).protocol == "5"
+
+
 def test_http_config_refuses_bare_numbers():
     with pytest.raises(ValidationError, match="json or senml"):
         HttpSensorsConfig.model_validate(http_config(payload={"format": "number"}))
