@@ -9,7 +9,6 @@ demo shows a firing congestion alert.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import random
@@ -20,6 +19,7 @@ from aiohttp import web
 from pydantic import Field, SecretStr
 
 from sitroom import ConfigModel
+from sitroom.simulation import serve_forever
 
 
 @dataclass(frozen=True)
@@ -108,10 +108,4 @@ async def run_traffic_api(config: TrafficSimulatorConfig) -> None:
 
     app = web.Application()
     app.router.add_get("/api/v1/segments", segments)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    await web.TCPSite(runner, config.host, config.port).start()
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()
+    await serve_forever(app, config.host, config.port)

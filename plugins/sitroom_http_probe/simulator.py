@@ -9,6 +9,7 @@ from aiohttp import web
 from pydantic import Field
 
 from sitroom import ConfigModel
+from sitroom.simulation import serve_forever
 
 
 class WebServiceSimulatorConfig(ConfigModel):
@@ -31,10 +32,4 @@ async def run_web_service(config: WebServiceSimulatorConfig) -> None:
     app = web.Application()
     app.router.add_get("/", index)
     app.router.add_get("/slow", slow)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    await web.TCPSite(runner, config.host, config.port).start()
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()
+    await serve_forever(app, config.host, config.port)

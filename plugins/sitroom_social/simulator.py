@@ -10,7 +10,6 @@ and Link pagination; the RSS side honours If-None-Match.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import hashlib
 import json
@@ -28,6 +27,7 @@ from aiohttp import web
 from pydantic import Field
 
 from sitroom import ConfigModel, Duration
+from sitroom.simulation import serve_forever
 
 PLACES = ("Kaligawe", "Simpang Lima", "Tembalang", "Tlogosari", "Kota Lama", "Mangkang",
           "Srondol", "Jatingaleh", "Sampangan", "Genuk", "Ngaliyan", "Manyaran")
@@ -219,10 +219,4 @@ def build_app(config: SocialSimulatorConfig, started: float | None = None) -> we
 
 
 async def run_social_simulator(config: SocialSimulatorConfig) -> None:
-    runner = web.AppRunner(build_app(config), access_log=None, handle_signals=False)
-    await runner.setup()
-    await web.TCPSite(runner, config.host, config.port).start()
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()
+    await serve_forever(build_app(config), config.host, config.port)
