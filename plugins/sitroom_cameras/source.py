@@ -66,6 +66,7 @@ class CameraSource(StreamingSource):
         self._runs = 0
         self._seen_frames = 0
         self._seen_time = 0.0
+        self._last_frame_wall: float | None = None
 
     # -- lifetime --------------------------------------------------------------------------
 
@@ -91,6 +92,8 @@ class CameraSource(StreamingSource):
                 await asyncio.sleep(next_tick - loop.time())
         finally:
             self.metrics.set(m.UP, 0, **self.cam)
+            if self._last_frame_wall is not None:  # keep the age honest while reconnecting
+                self.metrics.set(m.FRAME_AGE, time.time() - self._last_frame_wall, **self.cam)
             await feed.close()
 
     def _declare(self) -> None:
@@ -164,6 +167,7 @@ class CameraSource(StreamingSource):
         if age is not None:
             self.metrics.set(m.FRAME_AGE, age, **self.cam)
             self.metrics.set(m.LAST_FRAME, stats.last_wall or 0.0, **self.cam)
+            self._last_frame_wall = stats.last_wall
         self.metrics.set(m.FPS, fps, **self.cam)
         if feed.size is not None:
             self.metrics.set(m.WIDTH, feed.size[0], **self.cam)
