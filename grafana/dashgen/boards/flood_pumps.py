@@ -128,6 +128,12 @@ def build() -> dict[str, Any]:
             pumps(f"increase(sitroom_pump_run_time_seconds_total{{{S}}}[1h])") + " / 3600",
             "{{station}} {{pump}}")], w=8, unit="percentunit", min=0, max=1,
               description="Share of the last hour each pump ran (device run-time counter)."),
+        Panel("bargauge", "Genset fuel", [Query(
+            pumps(f"sitroom_pump_station_fuel_level_ratio{{{S}}}"), "{{station}}",
+            instant=True)], w=24, h=4, unit="percentunit", min=0, max=1,
+              thresholds=[(None, RED), (0.25, YELLOW), (0.5, GREEN)],
+              options={"orientation": "horizontal", "displayMode": "lcd"},
+              links=[runbook_link("PumpStationGensetFuelLow")]),
         Panel("stat", "Station comms", [Query(
             f'sitroom_source_up{{kind="modbus_pump_station", {S}}}', "{{source}}",
             instant=True)], w=24, h=4, thresholds=[(None, RED), (1, GREEN)],
