@@ -133,8 +133,6 @@ def _field_config(p: Panel) -> dict[str, Any]:
         defaults["color"] = {"mode": "thresholds"}
     if p.mappings:
         defaults["mappings"] = list(p.mappings)
-    if p.links:
-        defaults["links"] = []  # data links stay empty; panel links carry navigation
     return {"defaults": defaults, "overrides": list(p.overrides)}
 
 
