@@ -121,6 +121,10 @@ class CameraConfig(SourceConfig):
         default=None, description="Connect to this IP instead of resolving the URL's host."
     )
     follow_redirects: bool = False
+    tls_verify: bool = Field(default=True, description="HTTPS: verify the certificate.")
+    ca_file: ConfigPath | None = Field(
+        default=None, description="HTTPS: trust this CA / self-signed certificate (PEM)."
+    )
     district: str = ""
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)

@@ -43,6 +43,7 @@ class _HttpFeed(Feed):
             headers=headers,
             allow_redirects=self._target.follow_redirects,
             server_hostname=self._target.server_hostname,
+            ssl=self._target.ssl,
             timeout=timeout,
         )
 
@@ -79,6 +80,8 @@ class MjpegFeed(_HttpFeed):
         try:
             self._cm = self._request(timeout)
             self._response = await asyncio.wait_for(self._cm.__aenter__(), self._timeout)
+        except aiohttp.ClientSSLError as exc:
+            raise SourceError("tls", f"camera {self._name}: {type(exc).__name__}") from None
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise SourceError("connect", f"camera {self._name}: {type(exc).__name__}") from None
         self._check(self._response)
@@ -157,6 +160,8 @@ class SnapshotFeed(_HttpFeed):
             async with self._request(timeout) as response:
                 self._check(response)
                 data = await response.content.read(MAX_JPEG_BYTES + 1)
+        except aiohttp.ClientSSLError as exc:
+            raise SourceError("tls", f"camera {self._name}: {type(exc).__name__}") from None
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise SourceError("connect", f"camera {self._name}: {type(exc).__name__}") from None
         if len(data) > MAX_JPEG_BYTES:

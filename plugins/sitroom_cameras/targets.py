@@ -10,9 +10,11 @@ uses `display`, which is redacted.
 from __future__ import annotations
 
 import base64
+import ssl
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from sitroom import SourceError
 from sitroom.secrets import redact_url
 from sitroom_cameras.config import CameraConfig
 
@@ -24,6 +26,7 @@ class HttpTarget:
     server_hostname: str | None = None
     authorization: str | None = field(default=None, repr=False)  # "Basic ..." header value
     follow_redirects: bool = False
+    ssl: ssl.SSLContext | bool = True  # aiohttp: True = default verification
 
 
 def _host_for_netloc(ip: str) -> str:
@@ -67,10 +70,24 @@ def rtsp_url(config: CameraConfig) -> str:
     return _replace_host(config.url, host, userinfo)
 
 
+def tls_context(config: CameraConfig) -> ssl.SSLContext | bool:
+    """Verification as configured: a camera's own CA (self-signed is common), or none."""
+    if not config.tls_verify:
+        return False
+    if config.ca_file is not None:
+        try:
+            return ssl.create_default_context(cafile=str(config.ca_file))
+        except (OSError, ssl.SSLError) as exc:
+            raise SourceError("tls", f"camera {config.name}: cannot load ca_file "
+                                     f"({type(exc).__name__})") from None
+    return True
+
+
 def http_target(config: CameraConfig) -> HttpTarget:
     """An HTTP request that reaches the pinned IP while naming the original host."""
     assert config.url is not None
     parts = urlsplit(config.url)
+    tls = tls_context(config) if parts.scheme == "https" else True
     user, password = _userinfo(config)
     auth = None
     if user:
@@ -78,7 +95,7 @@ def http_target(config: CameraConfig) -> HttpTarget:
     host = _host_for_netloc(parts.hostname or "")
     if config.pin_address is None:
         return HttpTarget(_replace_host(config.url, host), authorization=auth,
-                          follow_redirects=config.follow_redirects)
+                          follow_redirects=config.follow_redirects, ssl=tls)
     original = host if parts.port is None else f"{host}:{parts.port}"
     return HttpTarget(
         _replace_host(config.url, _host_for_netloc(config.pin_address)),
@@ -86,4 +103,5 @@ def http_target(config: CameraConfig) -> HttpTarget:
         server_hostname=parts.hostname if parts.scheme == "https" else None,
         authorization=auth,
         follow_redirects=False,
+        ssl=tls,
     )

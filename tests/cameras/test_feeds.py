@@ -265,3 +265,64 @@ async def test_mjpeg_variants_and_non_mjpeg_answers(odd_mjpeg_server) -> None:  
         with pytest.raises(SourceError) as info:
             await asyncio.wait_for(h.start(), 10)
         assert info.value.reason == "protocol"
+
+
+@pytest.fixture
+def self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for the name cam.test, made with openssl."""
+    import subprocess
+
+    from tests.support import require_tool
+
+    openssl = require_tool("openssl")
+    cert, key = tmp_path / "cam.pem", tmp_path / "cam.key"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=cam.test", "-addext", "subjectAltName=DNS:cam.test",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
+@pytest.fixture
+async def https_snapshot_server(self_signed, street_clip: Path):  # type: ignore[no-untyped-def]
+    """A camera answering HTTPS with a self-signed certificate for the name cam.test."""
+    import ssl
+
+    cert, key = self_signed
+    capture = cv2.VideoCapture(str(street_clip))
+    ok, frame = capture.read()
+    capture.release()
+    assert ok
+    jpeg = cv2.imencode(".jpg", frame)[1].tobytes()
+    sni: list[str | None] = []
+
+    async def snap(request: web.Request) -> web.Response:
+        return web.Response(body=jpeg, content_type="image/jpeg")
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda sock, name, ctx: sni.append(name)  # type: ignore[assignment]
+    app = web.Application()
+    app.router.add_get("/snap.jpg", snap)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port, ssl_context=context).start()
+    yield port, cert, sni
+    await runner.cleanup()
+
+
+async def test_https_pinned_camera_verifies_the_certificate_for_the_original_name(
+        https_snapshot_server) -> None:  # type: ignore[no-untyped-def]
+    port, cert, sni = https_snapshot_server
+    url = f"https://cam.test:{port}/snap.jpg"
+    trusted = camera("tls", url=url, pin_address="127.0.0.1", ca_file=str(cert))
+    async with SourceHarness.from_plugin(plugin, trusted) as h:
+        h.start()
+        await wait_value(h, "sitroom_camera_frames_analysed_total", lambda v: v >= 1,
+                         camera="tls")
+    assert sni and set(sni) == {"cam.test"}  # SNI carries the name, not the pinned IP
+    untrusted = camera("tls2", url=url, pin_address="127.0.0.1")
+    async with SourceHarness.from_plugin(plugin, untrusted) as h:
+        with pytest.raises(SourceError) as info:
+            await asyncio.wait_for(h.start(), 10)
+        assert info.value.reason == "tls"
