@@ -173,7 +173,9 @@ class AvFeed(Feed):
         with self._lock:
             if key:
                 self._key = packet
-                self._gop_packets = [packet]
+                # hold a GOP only until its length is known: enough to start decoding at
+                # once if it proves long, without keeping a GOP per camera for ever
+                self._gop_packets = [packet] if self.stats.gop is None else None
             elif self._gop_packets is not None:
                 self._gop_packets.append(packet)
                 if len(self._gop_packets) > MAX_QUEUE:
