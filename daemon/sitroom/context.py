@@ -7,6 +7,10 @@ plugins from touching the registry, the loop's lifetime or each other.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import os
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
@@ -62,6 +66,7 @@ class SourceContext:
         self._state_dir = state_dir
         self._publish = publish
         self._on_success = on_success
+        self._state_warned: set[str] = set()
 
     def mark_success(self) -> None:
         """Streaming sources call this when data arrives: up=1, backoff reset, recovery logged.
@@ -100,6 +105,37 @@ class SourceContext:
         directory.mkdir(parents=True, exist_ok=True)
         return directory / f"{self.name}.{filename}"
 
+    async def save_state_json(self, filename: str, data: Any) -> None:
+        """Persist `data` as JSON under `state_path(filename)`, atomically and durably.
+
+        Serialised here on the loop (so `data` may be live objects the loop keeps mutating),
+        written in the worker pool: temp file, fsync, rename over the old file, fsync the
+        directory. A crash at any point leaves either the old file or the new one, never an
+        empty or half-written one. Raises OSError (e.g. disk full); the old file stays.
+        """
+        payload = json.dumps(data, separators=(",", ":")).encode("utf-8")
+        path = self.state_path(filename)
+        await self.run_blocking(_write_atomic, path, payload)
+
+    def load_state_json(self, filename: str) -> Any | None:
+        """What `save_state_json` stored, or None when there is none or it is unreadable.
+
+        A corrupt or unreadable file means "start fresh", not a crash; it is logged once per
+        file and context, so a source retrying every few seconds does not flood the log.
+        The files are small and read once at start, so this reads synchronously.
+        """
+        path = self.state_path(filename)
+        try:
+            return json.loads(path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            if filename not in self._state_warned:
+                self._state_warned.add(filename)
+                self.log.warning("state_file_unreadable", file=path.name,
+                                 error=type(exc).__name__)
+            return None
+
     async def publish_sources(self, configs: list[dict[str, Any]]) -> None:
         """Replace the set of child sources this source manages (e.g. approved cameras).
 
@@ -109,3 +145,24 @@ class SourceContext:
         if self._publish is None:
             raise RuntimeError("this context cannot publish sources")
         await self._publish(self.name, configs)
+
+
+def _write_atomic(path: Path, payload: bytes) -> None:
+    """Blocking: temp file in the same directory + fsync + rename + directory fsync."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:  # mkstemp: mode 0600, state is nobody else's
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # not every filesystem lets a directory be fsynced
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)

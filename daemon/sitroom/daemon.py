@@ -78,6 +78,7 @@ class Daemon:
         self.store = MetricStore()
         self.core: MetricWriter = self.store.writer("__sitroom__", sm.ALL)
         self.runners: dict[str, SourceRunner] = {}
+        self.failed_starts: set[str] = set()  # sources whose factory raised (retried on reload)
         self.published: dict[str, dict[str, ValidatedSource]] = {}
         self.config: LoadedConfig | None = None
         self.daemon_config = DaemonConfig()
@@ -152,10 +153,12 @@ class Daemon:
         log.info("daemon_stopping", deadline_seconds=deadline)
         for task in self._background:
             task.cancel()
-        await asyncio.gather(
-            *(r.stop(deadline) for r in self.runners.values()), return_exceptions=True
-        )
-        self.runners.clear()
+        async with self._reload_lock:  # a reload in flight finishes first, then nothing starts
+            await asyncio.gather(
+                *(r.stop(deadline) for r in self.runners.values()), return_exceptions=True
+            )
+            self.runners.clear()
+            self.config = None
         await self._call_plugin_hook("sitroom_shutdown")
         for task in self._simulators.values():
             task.cancel()
@@ -183,6 +186,9 @@ class Daemon:
                 self._mark_reload(False)
                 log.error("reload_rejected", problems=problems)
                 return False, problems
+            if self.config is None:  # shutting down
+                return False, ["the daemon is shutting down"]
+            self._warn_restart_only(config)
             self._apply_daemon_config(config)
             await self._reconcile(config)
             self.config = config
@@ -192,6 +198,26 @@ class Daemon:
             return True, []
 
     # -- sources --------------------------------------------------------------------------
+
+    def _warn_restart_only(self, new: LoadedConfig) -> None:
+        """Say so when a reload changes settings that only a restart applies."""
+        old = self.daemon_config
+        changed = [
+            name
+            for name, before, after in (
+                ("listen", old.listen, new.daemon.listen),
+                ("log_level", old.log_level, new.daemon.log_level),
+                ("state_dir", old.state_dir, new.daemon.state_dir),
+                ("limits.blocking_workers", old.limits.blocking_workers,
+                 new.daemon.limits.blocking_workers),
+            )
+            if before != after
+        ]
+        if self.config is not None and self.config.simulators != new.simulators:
+            changed.append("simulators")
+        if changed:
+            log.warning("reload_needs_restart", settings=changed,
+                        note="these settings keep their old values until the daemon restarts")
 
     def _apply_daemon_config(self, config: LoadedConfig) -> None:
         self.daemon_config = config.daemon
@@ -214,7 +240,12 @@ class Daemon:
         return desired
 
     async def _reconcile(self, config: LoadedConfig) -> None:
+        for parent in [p for p in self.published if p not in config.sources]:
+            del self.published[parent]  # a parent that returns later republishes afresh
         desired = self._desired(config)
+        for name in self.failed_starts - set(desired):
+            self.failed_starts.discard(name)
+            self._forget_self_metrics(name)
         doomed = [
             name
             for name, runner in self.runners.items()
@@ -234,12 +265,18 @@ class Daemon:
         await asyncio.gather(*(r.stop(deadline) for r in runners), return_exceptions=True)
         for runner in runners:
             self.store.remove_owner(runner.name)
-            for spec in sm.PER_SOURCE:
-                self.core.remove_matching(spec.name, source=runner.name)
+            self._forget_self_metrics(runner.name)
             log.info("source_stopped", source=runner.name, kind=runner.kind.name)
+
+    def _forget_self_metrics(self, name: str) -> None:
+        for spec in sm.PER_SOURCE:
+            self.core.remove_matching(spec.name, source=name)
 
     def _start_source(self, validated: ValidatedSource) -> None:
         name, kind = validated.name, validated.kind
+        if name in self.failed_starts:
+            self.failed_starts.discard(name)
+            self._forget_self_metrics(name)
         labels = {"kind": kind.name, "source": name}
         warned = False
 
@@ -301,6 +338,7 @@ class Daemon:
             exc_info=exc,
         )
         self.store.remove_owner(name)
+        self.failed_starts.add(name)
         self.core.set(sm.SOURCE_UP.name, 0, kind=kind, source=name)
         self.core.inc(sm.SOURCE_ERRORS.name, reason="internal", kind=kind, source=name)
 
@@ -331,7 +369,10 @@ class Daemon:
 
     def http_session(self) -> aiohttp.ClientSession:
         if self._http is None or self._http.closed:
+            # no pool-wide cap: every MJPEG camera holds a connection for good, and a cap of
+            # 100 would starve snapshots, feeds and probes in a city of thousands of cameras
             self._http = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=0, limit_per_host=16),
                 timeout=aiohttp.ClientTimeout(total=30, connect=10),
                 headers={"User-Agent": f"sitroom/{__version__}"},
             )
@@ -418,12 +459,24 @@ async def run_daemon(
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    reload_requested: list[asyncio.Task[Any]] = []
+    reloading: set[asyncio.Task[Any]] = set()
     daemon_ref: list[Daemon] = []
 
     def on_hup() -> None:
-        if daemon_ref and daemon_ref[0].ready:
-            reload_requested.append(asyncio.create_task(daemon_ref[0].reload()))
+        if not daemon_ref or not daemon_ref[0].ready:
+            log.warning("reload_ignored", reason="daemon not ready")
+            return
+        if reloading:  # reloads are serialised anyway; one queued behind is enough
+            log.info("reload_already_running")
+            return
+        task = asyncio.create_task(daemon_ref[0].reload(), name="sighup-reload")
+        reloading.add(task)
+        task.add_done_callback(_reload_done)
+
+    def _reload_done(task: asyncio.Task[Any]) -> None:
+        reloading.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("reload_failed", error=str(task.exception()), exc_info=task.exception())
 
     # signal handlers first thing: a SIGTERM during a slow start must still drain cleanly
     loop.add_signal_handler(signal.SIGTERM, stop.set)

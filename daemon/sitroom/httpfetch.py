@@ -5,11 +5,17 @@ so it lives here once. An external API can answer slowly, hugely or with an erro
 poll must end within its timeout, never buffer more than `max_bytes`, and fail with a small
 set of reasons the core counts (`connect`, `timeout`, `status`, `too_large`). Header values
 are secrets (API keys): they are `SecretStr` in config and never appear in errors.
+
+`read_response_bounded` and `read_request_bounded` are the one capped body reader for
+both directions (a poll's answer, a webhook's request). They loop until the body ends:
+aiohttp's `StreamReader.read(n)` returns whatever happens to be buffered, not `n` bytes,
+so a single `read(limit + 1)` silently truncates any body that arrives in several pieces.
 """
 
 from __future__ import annotations
 
 import aiohttp
+from aiohttp import web
 from pydantic import Field, SecretStr
 
 from sitroom.config import ConfigModel
@@ -17,6 +23,46 @@ from sitroom.kinds import SourceError
 from sitroom.secrets import redact_url
 
 _CHUNK = 65536
+
+
+class BodyTooLarge(Exception):
+    """A body (declared or actually sent) exceeds the caller's cap; `limit` is that cap."""
+
+    def __init__(self, limit: int, declared: int | None = None) -> None:
+        self.limit = limit
+        self.declared = declared
+        if declared is not None:
+            super().__init__(f"declared {declared} bytes, more than the limit of {limit}")
+        else:
+            super().__init__(f"more than the limit of {limit} bytes")
+
+
+async def _read_capped(
+    content: aiohttp.StreamReader, declared: int | None, max_bytes: int
+) -> bytes:
+    if declared is not None and declared > max_bytes:
+        raise BodyTooLarge(max_bytes, declared)
+    body = bytearray()
+    async for chunk in content.iter_chunked(_CHUNK):
+        body += chunk
+        if len(body) > max_bytes:
+            raise BodyTooLarge(max_bytes)
+    return bytes(body)
+
+
+async def read_response_bounded(response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+    """The whole response body, or `BodyTooLarge` once it passes `max_bytes`.
+
+    A Content-Length above the cap is refused before reading anything; without one (chunked,
+    or a lying server) reading stops one chunk past the cap, so memory stays bounded.
+    Transport errors (`aiohttp.ClientError`, `TimeoutError`) propagate to the caller.
+    """
+    return await _read_capped(response.content, response.content_length, max_bytes)
+
+
+async def read_request_bounded(request: web.Request, max_bytes: int) -> bytes:
+    """The whole request body, or `BodyTooLarge` (answer it with 413) past `max_bytes`."""
+    return await _read_capped(request.content, request.content_length, max_bytes)
 
 
 class HttpHeader(ConfigModel):
@@ -47,17 +93,10 @@ async def fetch_bytes(
         ) as response:
             if not 200 <= response.status < 300:
                 raise SourceError("status", f"{shown}: HTTP {response.status}")
-            declared = response.content_length
-            if declared is not None and declared > max_bytes:
-                raise SourceError(
-                    "too_large", f"{shown}: response of {declared} bytes exceeds {max_bytes}"
-                )
-            body = bytearray()
-            async for chunk in response.content.iter_chunked(_CHUNK):
-                body += chunk
-                if len(body) > max_bytes:
-                    raise SourceError("too_large", f"{shown}: response exceeds {max_bytes} bytes")
-            return bytes(body)
+            try:
+                return await read_response_bounded(response, max_bytes)
+            except BodyTooLarge as exc:
+                raise SourceError("too_large", f"{shown}: response {exc}") from None
     except TimeoutError as exc:
         raise SourceError("timeout", f"{shown}: no complete answer within {time_limit:g}s") from exc
     except aiohttp.ClientError as exc:

@@ -12,10 +12,11 @@ from sitroom.secrets import redactor
 
 
 def _redact_event(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
-    """Last line of defence: scrub known secrets and URL credentials from every field."""
+    """Last line of defence: scrub known secrets and URL credentials from every field,
+    nested lists and dicts and the formatted traceback included."""
     for key, value in event.items():
-        if isinstance(value, str):
-            event[key] = redactor.redact(value)
+        if isinstance(value, str | list | tuple | dict):
+            event[key] = redactor.redact_value(value)
     return event
 
 
@@ -29,7 +30,8 @@ def configure_logging(level: str = "info", json: bool | None = None) -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.processors.format_exc_info if json else structlog.dev.set_exc_info,
+        # tracebacks become text before redaction (in the console too), so they are scrubbed
+        structlog.processors.format_exc_info,
         _redact_event,
     ]
     renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()

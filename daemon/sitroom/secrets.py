@@ -13,9 +13,12 @@ import threading
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 REDACTED = "***"
-_URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@")
+# greedy up to the last '@' of the address: unencoded passwords may contain '@' or '/'
+# (over-redacting a path that holds an '@' is the safe way to be wrong)
+_URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^\s\"'<>]*)@")
 _SENSITIVE_QUERY = re.compile(
-    r"(?i)([?&](?:access_token|token|password|passwd|pwd|key|api_key|apikey|secret|auth)=)[^&#\s]*"
+    r"(?i)([?&;](?:access_token|token|password|passwd|pass|pwd|key|api_key|apikey|secret|auth"
+    r"|signature|sig|loginpas|user_pass|passcode)=)[^&#;\s]*"
 )
 
 
@@ -32,7 +35,8 @@ def redact_url(url: str) -> str:
     if "@" in netloc:
         netloc = f"{REDACTED}@{netloc.rsplit('@', 1)[1]}"
     cleaned = SplitResult(parts.scheme, netloc, parts.path, parts.query, parts.fragment)
-    return _SENSITIVE_QUERY.sub(rf"\1{REDACTED}", urlunsplit(cleaned))
+    # a password with an unencoded '/' ends urlsplit's netloc early: scrub the rest too
+    return scrub_urls(urlunsplit(cleaned))
 
 
 def scrub_urls(text: str) -> str:

@@ -68,6 +68,7 @@ class SourceRunner:
         self.task: asyncio.Task[None] | None = None
         self._labels = {"kind": kind.name, "source": config.name}
         self._failing_since: float | None = None
+        self._stopped = False
         self._wake = asyncio.Event()
         ctx._on_success = self._stream_success
         core.set(sm.SOURCE_UP.name, 0, **self._labels)
@@ -85,7 +86,14 @@ class SourceRunner:
         self.task = asyncio.get_running_loop().create_task(loop(), name=f"source:{self.name}")
 
     async def stop(self, deadline: float) -> bool:
-        """Cancel and wait at most `deadline` seconds; True if it stopped in time."""
+        """Cancel and wait at most `deadline` seconds; True if it stopped in time.
+
+        From here on the runner and its writer ignore writes: a task that overran the
+        deadline must not resurrect series the daemon is about to drop, nor write into a
+        successor that reuses the name.
+        """
+        self._stopped = True
+        self.ctx.metrics.close()
         stopped = True
         if self.task is not None and not self.task.done():
             self.task.cancel()
@@ -107,6 +115,8 @@ class SourceRunner:
     # -- state transitions ------------------------------------------------------------------
 
     def _success(self, duration: float | None = None) -> None:
+        if self._stopped:
+            return
         status = self.ctx.status
         now = time.time()
         if status.state == "failing":
@@ -129,6 +139,8 @@ class SourceRunner:
             self.core.observe(sm.SOURCE_DURATION.name, duration, **self._labels)
 
     def _stream_success(self) -> None:
+        if self._stopped:
+            return
         if self.ctx.status.state != "ok":
             self._success()
         else:
@@ -137,6 +149,8 @@ class SourceRunner:
             )
 
     def _failure(self, exc: BaseException) -> None:
+        if self._stopped:
+            return
         status = self.ctx.status
         reason = error_reason(exc)
         message = redactor.redact(str(exc) or type(exc).__name__)

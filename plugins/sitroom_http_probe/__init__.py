@@ -66,6 +66,8 @@ class HttpProbe(PollingSource):
     async def collect(self) -> None:
         target = redact_url(str(self.config.url))
         started = time.perf_counter()
+        # pessimistic first: a timeout or cancellation must leave "failed", not the last success
+        self.metrics.set("sitroom_http_probe_success", 0, target=target)
         try:
             async with self.ctx.http().request(
                 self.config.method,
@@ -80,7 +82,6 @@ class HttpProbe(PollingSource):
                         break
                 status = response.status
         except aiohttp.ClientError as exc:
-            self.metrics.set("sitroom_http_probe_success", 0, target=target)
             raise SourceError("connect", f"{target}: {type(exc).__name__}") from exc
         elapsed = time.perf_counter() - started
         ok = status in self.config.expect_status

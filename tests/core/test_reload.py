@@ -100,3 +100,36 @@ async def test_push_series_expire_but_last_seen_stays(write_config, start_daemon
     await asyncio.sleep(1.6)  # housekeeping runs once a second
     assert writer.get("sitroom_test_push_value", item="main") is None
     assert writer.get("sitroom_test_push_seen_timestamp_seconds", item="main") == 1
+
+
+async def test_failed_start_leaves_no_series_once_removed(write_config, start_daemon):
+    config_dir = write_config(sources=[
+        {"kind": "tick", "name": "fine", "interval": "50ms"},
+        {"kind": "broken_factory", "name": "doomed"},
+    ])
+    d = await start_daemon(config_dir)
+    assert "doomed" not in d.daemon.runners
+    _, body = await d.get("/metrics")
+    assert sample_value(body, "sitroom_source_up", source="doomed") == 0
+    assert sample_value(body, "sitroom_source_errors_total", source="doomed",
+                        reason="internal") == 1
+    write_config(sources=[{"kind": "tick", "name": "fine", "interval": "50ms"}])
+    ok, problems = await d.daemon.reload()
+    assert ok, problems
+    _, body = await d.get("/metrics")
+    assert 'source="doomed"' not in body
+
+
+async def test_stopped_source_cannot_write_again(write_config, start_daemon):
+    config_dir = write_config(sources=[{"kind": "tick", "name": "a", "interval": "50ms"}])
+    d = await start_daemon(config_dir)
+    runner = d.daemon.runners["a"]
+    await wait_for(lambda: ticks(d, "a") >= 1)
+    write_config(sources=[])
+    ok, _ = await d.daemon.reload()
+    assert ok
+    # a task that overran its stop deadline would still hold these handles
+    runner.ctx.metrics.inc("sitroom_test_ticks_total", item="main")
+    runner._success(0.1)
+    _, body = await d.get("/metrics")
+    assert 'source="a"' not in body

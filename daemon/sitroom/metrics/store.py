@@ -166,6 +166,11 @@ class MetricWriter:
         self._on_drop = on_drop
         self.series_count = 0
         self.dropped = 0
+        self.closed = False
+
+    def close(self) -> None:
+        """Ignore every later write (the source was stopped; its task may still be running)."""
+        self.closed = True
 
     # -- writing -----------------------------------------------------------------------
 
@@ -286,6 +291,8 @@ class MetricWriter:
 
     def _series(self, name: str, labels: dict[str, object]) -> Series | None:
         family = self._family(name)
+        if self.closed:
+            return None
         spec = family.spec
         key = self._key(spec, labels)
         owned = family.by_owner.get(self.owner)

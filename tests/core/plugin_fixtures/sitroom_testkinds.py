@@ -76,6 +76,10 @@ class PlainConfig(SourceConfig):
     pass
 
 
+def broken_factory(config: PlainConfig, ctx: object) -> PollingSource:
+    raise RuntimeError("factory bug")
+
+
 @hookimpl
 def sitroom_source_kinds() -> list[SourceKind]:
     return [
@@ -84,4 +88,5 @@ def sitroom_source_kinds() -> list[SourceKind]:
         SourceKind("crash", PlainConfig, Crash, ()),
         SourceKind("hang", PlainConfig, Hang, ()),
         SourceKind("push", PlainConfig, Push, PUSH_METRICS, push=True),
+        SourceKind("broken_factory", PlainConfig, broken_factory, ()),
     ]
