@@ -5,6 +5,10 @@ GIL released inside FFmpeg), counts packets, measures the GOP, and keeps just th
 next analysis needs (the newest keyframe when the GOP fits the interval, otherwise the
 packets since the last keyframe, bounded). Decoding happens later in the worker pool, so the
 number of cameras is bounded by CPU, not by threads doing codec work.
+
+A pinned RTSP camera (one a citizen registered) is read through `sitroom.rtspguard`'s
+loopback relay, started in `open()` on the event loop and stopped in `close()`: FFmpeg would
+otherwise follow an RTSP redirect to any address it names.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 import av
 
 from sitroom import SourceError
+from sitroom.rtspguard import RtspRelay
 from sitroom_cameras.decode import VideoDecoder, decode_jpeg
 from sitroom_cameras.feed import Feed, Pending
 
@@ -44,6 +49,7 @@ class AvFeed(Feed):
         open_timeout: float = 10.0,
         read_timeout: float = 10.0,
         min_width: int = 320,
+        relay: RtspRelay | None = None,
     ) -> None:
         super().__init__()
         self.transport = transport
@@ -71,8 +77,12 @@ class AvFeed(Feed):
         self.dropped = 0
         self._decoder: VideoDecoder | None = None
         self._thread: threading.Thread | None = None
+        self._relay = relay
 
     async def open(self) -> None:
+        if self._relay is not None:
+            await self._relay.start()
+            self._target = self._relay.url(self._target)
         self._thread = threading.Thread(
             target=self._run, name=f"camera-reader-{self._name}", daemon=True
         )
@@ -108,6 +118,15 @@ class AvFeed(Feed):
 
     async def close(self) -> None:
         self._stop.set()
+        if self._relay is not None:
+            await self._relay.close()  # also wakes a reader blocked on the socket
+
+    def _failure(self, reason: str, exc: BaseException) -> SourceError:
+        """The error to report; a session the relay cut for a redirect says so."""
+        if self._relay is not None and self._relay.blocked == "redirect":
+            return SourceError("redirect", f"camera {self._name}: RTSP redirect refused "
+                                           "(a pinned camera may not send us elsewhere)")
+        return SourceError(reason, f"camera {self._name}: {_reason(exc)}")
 
     # -- reader thread ---------------------------------------------------------------------
 
@@ -115,14 +134,14 @@ class AvFeed(Feed):
         try:
             container = av.open(self._target, options=self._options, timeout=self._timeouts)
         except Exception as exc:
-            self._error = SourceError("connect", f"camera {self._name}: {_reason(exc)}")
+            self._error = self._failure("connect", exc)
             return
         try:
             self._read(container)
         except SourceError as exc:
-            self._error = exc
+            self._error = self._failure(exc.reason, exc) if exc.reason == "disconnected" else exc
         except Exception as exc:
-            self._error = SourceError("read", f"camera {self._name}: {_reason(exc)}")
+            self._error = self._failure("read", exc)
         finally:
             container.close()
 

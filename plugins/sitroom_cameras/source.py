@@ -13,12 +13,14 @@ import asyncio
 import time
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import cv2
 import numpy as np
 
 from sitroom import SourceError, StreamingSource
+from sitroom.rtspguard import RtspRelay
 from sitroom_cameras import metrics as m
 from sitroom_cameras.analysis import Analyzer, FrameReport
 from sitroom_cameras.config import CameraConfig
@@ -44,11 +46,33 @@ def make_feed(config: CameraConfig, ctx: Any) -> Feed:
     if mode == "file":
         return AvFeed(str(config.path), transport="file", loop_file=True, **common)
     if mode in ("rtsp_tcp", "rtsp_udp"):
+        relay = None
+        if config.pin_address is not None:
+            relay = pinned_relay(config)
+            mode = "rtsp_tcp"  # UDP media would bypass the relay
         options = {"rtsp_transport": mode.removeprefix("rtsp_"), "allowed_media_types": "video"}
-        return AvFeed(rtsp_url(config), transport=mode, options=options, **common)
+        return AvFeed(rtsp_url(config), transport=mode, options=options, relay=relay, **common)
     cls = SnapshotFeed if mode == "snapshot" else MjpegFeed
     return cls(ctx.http(), http_target(config), name=config.name, timeout=timeout,
                min_width=min_width)
+
+
+def pinned_relay(config: CameraConfig) -> RtspRelay:
+    """The redirect-refusing relay to a pinned RTSP camera (see sitroom.rtspguard)."""
+    parts = urlsplit(config.url or "")
+    if parts.scheme != "rtsp":
+        # the relay must read the RTSP replies; inside TLS it cannot
+        raise SourceError("config", f"camera {config.name}: pin_address needs rtsp://, "
+                                    "not rtsps://")
+    assert config.pin_address is not None
+    return RtspRelay(config.pin_address, parts.port or 554, float(config.timeout))
+
+
+def coordinate(value: float | None, owner_type: str) -> str:
+    """A coordinate for the public info series: ~100 m for citizens' homes, else ~10 cm."""
+    if value is None:
+        return ""
+    return f"{value:.3f}" if owner_type == "citizen" else f"{value:.6f}"
 
 
 class CameraSource(StreamingSource):
@@ -101,8 +125,8 @@ class CameraSource(StreamingSource):
         c = self.config
         self.metrics.info(
             m.INFO, camera=c.name, transport=c.resolved_transport, district=c.district,
-            latitude="" if c.latitude is None else f"{c.latitude:.6f}",
-            longitude="" if c.longitude is None else f"{c.longitude:.6f}",
+            latitude=coordinate(c.latitude, c.owner_type),
+            longitude=coordinate(c.longitude, c.owner_type),
             owner_type=c.owner_type, location=c.location,
         )
         for name in (m.RECONNECTS, m.DECODE_ERRORS, m.FRAMES_RECEIVED, m.FRAMES_DECODED,
