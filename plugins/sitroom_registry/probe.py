@@ -1,29 +1,34 @@
 """Open a registered stream once: is there a camera, and what does it send?
 
 Every probe re-checks the address with the SSRF guard (DNS may have changed since the form
-was sent) and connects to the pinned IP only. HTTP redirects are judged like new addresses
-and followed at most `MAX_REDIRECTS` times, each hop pinned again. Time and bytes are
-bounded. Error details name a category and an exception type, never the URL: the URL may
-carry a path the owner considers private, and PyAV's messages carry credentials.
+was sent) and connects to the pinned IP only. Redirects are never followed: the registry
+publishes the registered URL with redirects off, so a camera that passed its probe by
+redirecting would fail live for ever; an HTTP 3xx is a probe failure (`redirect`) telling
+the owner to register the final URL, and no request (credentials least of all) is ever sent
+to a redirect target. RTSP goes through `sitroom.rtspguard`'s loopback relay, which cuts the
+session on any RTSP redirect (FFmpeg would otherwise follow it by itself). Time and bytes
+are bounded. Error details name a category and an exception type, never the URL: the URL
+may carry a path the owner considers private, and PyAV's messages carry credentials.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urljoin, urlsplit
 
 import aiohttp
 
 from sitroom.netguard import AddressRefused, CheckedTarget, NetGuard, pinned_connector
+from sitroom.rtspguard import RtspRelay
 
-MAX_REDIRECTS = 3
 RESULTS = (
     "ok",
     "refused",
-    "redirect_refused",
+    "redirect",
     "connect",
     "timeout",
     "http_status",
@@ -105,6 +110,25 @@ async def _read_jpeg(response: aiohttp.ClientResponse, max_bytes: int) -> tuple[
     return bytes(buffer), "jpeg"
 
 
+def redirect_detail(base: str, location: str) -> str:
+    """What the owner is told: where the camera redirects (scheme, host, port only).
+
+    The Location is the camera's own text: only a host-shaped value is echoed, never a path
+    or credentials.
+    """
+    try:
+        parts = urlsplit(urljoin(base, location))
+        host, port = parts.hostname or "", parts.port
+    except ValueError:
+        host, port = "", None
+    if not host or len(host) > 253 or not re.fullmatch(r"[A-Za-z0-9.:-]+", host):
+        return "camera redirects elsewhere; register the final URL"
+    host = f"[{host}]" if ":" in host else host
+    scheme = parts.scheme if parts.scheme in ("http", "https", "rtsp") else "?"
+    where = f"{scheme}://{host}" + (f":{port}" if port else "")
+    return f"camera redirects to {where}; register the final URL"
+
+
 async def probe_http(
     target: ProbeTarget,
     guard: NetGuard,
@@ -112,41 +136,26 @@ async def probe_http(
     max_bytes: int,
     run_blocking: RunBlocking,
 ) -> ProbeResult:
-    url = target.url
     headers: dict[str, str] = {}
     if target.username or target.password:
         basic = aiohttp.encode_basic_auth(target.username or "", target.password or "")
         headers["Authorization"] = basic
-    first_address: str | None = None
-    for _hop in range(MAX_REDIRECTS + 1):
-        try:
-            checked = await guard.check_url(url, ("http", "https"))
-        except AddressRefused as exc:
-            result = "refused" if first_address is None else "redirect_refused"
-            return ProbeResult(result, f"address refused ({exc.reason})", first_address)
-        first_address = first_address or checked.address
-        try:
-            outcome = await _fetch(checked, headers, time_limit, max_bytes)
-        except ProbeFailed as exc:
-            return ProbeResult(exc.result, exc.detail, first_address)
-        if isinstance(outcome, str):  # a redirect: judge it before anything else
-            try:
-                next_target = await guard.check_redirect(checked.url, outcome)
-            except AddressRefused as exc:
-                return ProbeResult(
-                    "redirect_refused", f"redirect target refused ({exc.reason})", first_address
-                )
-            if next_target.host != checked.host:
-                headers = {}  # never send the owner's credentials to another host
-            url = next_target.url
-            continue
-        data, codec = outcome
-        try:
-            width, height = await run_blocking(decode_jpeg, data)
-        except ProbeFailed as exc:
-            return ProbeResult(exc.result, exc.detail, first_address)
-        return ProbeResult("ok", f"{codec} {width}x{height}", first_address, width, height, codec)
-    return ProbeResult("redirect_refused", f"more than {MAX_REDIRECTS} redirects", first_address)
+    try:
+        checked = await guard.check_url(target.url, ("http", "https"))
+    except AddressRefused as exc:
+        return ProbeResult("refused", f"address refused ({exc.reason})")
+    try:
+        outcome = await _fetch(checked, headers, time_limit, max_bytes)
+    except ProbeFailed as exc:
+        return ProbeResult(exc.result, exc.detail, checked.address)
+    if isinstance(outcome, str):  # a redirect: stop here, never send anything to it
+        return ProbeResult("redirect", redirect_detail(checked.url, outcome), checked.address)
+    data, codec = outcome
+    try:
+        width, height = await run_blocking(decode_jpeg, data)
+    except ProbeFailed as exc:
+        return ProbeResult(exc.result, exc.detail, checked.address)
+    return ProbeResult("ok", f"{codec} {width}x{height}", checked.address, width, height, codec)
 
 
 async def _fetch(
@@ -223,21 +232,24 @@ async def probe_rtsp(
         checked = await guard.check_url(target.url, ("rtsp",))
     except AddressRefused as exc:
         return ProbeResult("refused", f"address refused ({exc.reason})")
-    # RTSP has no redirects we follow; substituting the IP pins the connection
     userinfo = ""
     if target.username or target.password:
         userinfo = (
             f"{quote(target.username or '', safe='')}:{quote(target.password or '', safe='')}@"
         )
-    ip = f"[{checked.address}]" if ":" in checked.address else checked.address
-    url = f"rtsp://{userinfo}{ip}:{checked.port}{target.path}"
-    try:
-        async with asyncio.timeout(time_limit * 2 + 1):
-            width, height, codec = await run_blocking(_rtsp_open, url, time_limit, max_bytes)
-    except ProbeFailed as exc:
-        return ProbeResult(exc.result, exc.detail, checked.address)
-    except TimeoutError:
-        return ProbeResult("timeout", f"no frame within {time_limit:g}s", checked.address)
+    # FFmpeg reaches the pinned IP only through the relay, which refuses RTSP redirects
+    async with RtspRelay(checked.address, checked.port, connect_timeout=time_limit) as relay:
+        url = f"rtsp://{userinfo}127.0.0.1:{relay.port}{target.path}"
+        try:
+            async with asyncio.timeout(time_limit * 2 + 1):
+                width, height, codec = await run_blocking(_rtsp_open, url, time_limit, max_bytes)
+        except (ProbeFailed, TimeoutError) as exc:
+            if relay.blocked == "redirect":
+                detail = "camera sends an RTSP redirect; register the final URL"
+                return ProbeResult("redirect", detail, checked.address)
+            if isinstance(exc, ProbeFailed):
+                return ProbeResult(exc.result, exc.detail, checked.address)
+            return ProbeResult("timeout", f"no frame within {time_limit:g}s", checked.address)
     return ProbeResult("ok", f"{codec} {width}x{height}", checked.address, width, height, codec)
 
 

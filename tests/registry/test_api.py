@@ -328,10 +328,11 @@ async def test_odd_spellings_of_an_allowed_address_are_canonicalised(
     [
         ("/index.html", "", "not_image"),
         ("/missing.jpg", "", "http_status"),
-        ("/redirect", "http://127.0.0.2:{port}/snap.jpg", "redirect_refused"),
-        ("/redirect", "http://[::1]:{port}/snap.jpg", "redirect_refused"),
-        ("/redirect", "http://169.254.169.254/latest/meta-data/", "redirect_refused"),
-        ("/redirect", "/snap.jpg", "ok"),
+        ("/redirect", "http://127.0.0.2:{port}/snap.jpg", "redirect"),
+        ("/redirect", "http://[::1]:{port}/snap.jpg", "redirect"),
+        ("/redirect", "http://169.254.169.254/latest/meta-data/", "redirect"),
+        # even a redirect to the same camera fails: the live feed never follows redirects
+        ("/redirect", "/snap.jpg", "redirect"),
         ("/video.mjpg", "", "ok"),
     ],
 )
@@ -347,9 +348,12 @@ async def test_probe_outcomes(
     assert row["probe_result"] == result
     if path == "/video.mjpg":
         assert row["codec"] == "mjpeg"
-    if result == "redirect_refused":
-        # the refused target was never contacted: the only hit is the redirect itself
+    if result == "redirect":
+        # the target was never contacted: the only hit is the redirect itself
         assert camera_server.hits == ["/redirect"]
+        assert row["probe_detail"].startswith("camera redirects to http://")
+        assert row["probe_detail"].endswith("register the final URL")
+        assert "/snap.jpg" not in row["probe_detail"] and "meta-data" not in row["probe_detail"]
     text = await api.metrics()
     assert sample_value(text, "sitroom_registry_probes_total", result=result) == 1
 

@@ -1,7 +1,8 @@
 """The registry's RTSP probe against a real RTSP server (GStreamer) on loopback.
 
 The server script belongs to the cameras tests (tests/cameras/rtsp_server.py); it is run,
-not copied. The clip is real H.264 made with ffmpeg.
+not copied. The clip is real H.264 made with ffmpeg. Every probe goes through the
+`sitroom.rtspguard` relay, so the decode test is also the relay's normal-session test.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 
 from sitroom.netguard import NetGuard
 from sitroom_registry.probe import ProbeTarget, probe
+from tests.cameras.fakertsp import RedirectingRtspServer, Witness
 from tests.support import REPO, ManagedProcess, free_port, require_tool, wait_until
 
 GST_PYTHON = "/usr/bin/python3"
@@ -96,3 +98,20 @@ async def test_rtsp_probe_failures_name_no_url(rtsp_port: int) -> None:
         run_blocking,
     )
     assert refused.result == "refused"  # loopback without an allow-list: never opened
+
+
+async def test_rtsp_probe_refuses_a_redirect_and_reaches_nothing_else() -> None:
+    """A "camera" answering DESCRIBE with 302 to another address: FFmpeg would follow it."""
+    witness = await Witness().start()
+    server = await RedirectingRtspServer(f"rtsp://127.0.0.1:{witness.port}/").start()
+    try:
+        guard = NetGuard(allow_networks=["127.0.0.1/32"], allowed_ports=[server.port])
+        target = ProbeTarget("rtsp", "127.0.0.1", server.port, "/cam", "admin", "pw-secret")
+        result = await probe(target, guard, 5.0, 4_000_000, run_blocking)
+    finally:
+        await server.stop()
+        await witness.stop()
+    assert result.result == "redirect", result
+    assert "register the final URL" in result.detail and "pw-secret" not in result.detail
+    assert server.methods[:2] == ["OPTIONS", "DESCRIBE"]  # the camera itself was asked
+    assert witness.connections == 0
