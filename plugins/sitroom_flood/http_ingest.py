@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from sitroom import Route, SourceContext, StreamingSource
+from sitroom.httpfetch import BodyTooLarge, read_request_bounded
 from sitroom_flood.config import HttpSensorsConfig
 from sitroom_flood.ingest import Ingestor
 from sitroom_flood.payload import Decoder, Rejected, parse_json
@@ -26,10 +27,6 @@ if TYPE_CHECKING:
 
 KIND = "http_sensors"
 INGEST_PATH = "/api/v1/ingest/{source}"
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 class HttpSensors(StreamingSource):
@@ -43,7 +40,7 @@ class HttpSensors(StreamingSource):
         self.decoder = Decoder(config.payload)
 
     async def close(self) -> None:
-        self.ingestor.save_if_changed()
+        await self.ingestor.flush()
 
     async def run(self) -> None:
         self.ingestor.start()
@@ -99,19 +96,6 @@ def _is_pack(document: list[Any]) -> bool:
     return all(isinstance(record, dict) for record in document)
 
 
-async def read_bounded(request: web.Request, limit: int) -> bytes:
-    if request.content_length is not None and request.content_length > limit:
-        raise BodyTooLarge
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.content.iter_chunked(65536):
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def ingest_route(daemon: DaemonAPI) -> Route:
     async def handler(request: web.Request) -> web.StreamResponse:
         name = request.match_info["source"]
@@ -119,7 +103,7 @@ def ingest_route(daemon: DaemonAPI) -> Route:
         if not isinstance(source, HttpSensors):
             return web.json_response({"error": f"no {KIND} source named {name!r}"}, status=404)
         try:
-            body = await read_bounded(request, source.config.max_body_bytes)
+            body = await read_request_bounded(request, source.config.max_body_bytes)
         except BodyTooLarge:
             source.ingestor.reject("too_large", received=True)
             return web.json_response(

@@ -12,9 +12,9 @@ payload as a label), so garbage from one sensor never shows up in another's.
 
 from __future__ import annotations
 
-import json
+import asyncio
+import contextlib
 import math
-import os
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -35,9 +35,10 @@ MAX_RAIN_GAP = 3600.0
 MAX_UNKNOWN_LISTED = 20
 SUCCESS_EVERY = 1.0
 STATE_FILE = "last_seen.json"
-SAVE_EVERY = 60.0
-"""Last-seen times are saved this often (and on stop), so that a sensor that died before a
-daemon restart is still known to be silent after it, instead of vanishing from alerts."""
+SAVE_EVERY = 10.0
+"""Last-seen times are saved at most this often (and on stop), so that a sensor that died
+before a daemon restart is still known to be silent after it, instead of vanishing from
+alerts. The write runs in the worker pool, never inside the MQTT receive callback."""
 
 RANGES: dict[str, tuple[float, float]] = {
     "level": (-100.0, 1000.0),
@@ -82,6 +83,7 @@ class Ingestor:
         self._last_success = -math.inf
         self._last_save = time.monotonic()
         self._dirty = False
+        self._saving: asyncio.Task[None] | None = None
         self._started = False
         self.accepted = 0
         self.reasons: Counter[str] = Counter()
@@ -95,10 +97,7 @@ class Ingestor:
         self.restore()
 
     def restore(self) -> None:
-        try:
-            saved = json.loads(self.ctx.state_path(STATE_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return  # first start, or an unreadable file: nothing to restore
+        saved = self.ctx.load_state_json(STATE_FILE)  # None: first start, or unreadable
         if not isinstance(saved, dict):
             return
         for sensor_id, at in saved.items():
@@ -109,21 +108,34 @@ class Ingestor:
                 state.latest = float(at)
                 self.metrics.set(m.LAST_SEEN, float(at), sensor=sensor_id)
 
-    def save_if_changed(self) -> None:
-        if self._dirty:
-            self.save()
+    def schedule_save(self) -> None:
+        """Start a background save unless one is running (called from the hot path)."""
+        if self._saving is not None and not self._saving.done():
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop (a synchronous caller): `flush()` on close still saves
+        self._saving = loop.create_task(self.save())
 
-    def save(self) -> None:
+    async def flush(self) -> None:
+        """On stop: wait for a running save, then write whatever changed since."""
+        if self._saving is not None:
+            with contextlib.suppress(Exception):
+                await self._saving
+            self._saving = None
+        if self._dirty:
+            await self.save()
+
+    async def save(self) -> None:
         """Write last-seen times atomically (a small JSON file under the state dir)."""
         self._dirty = False
         self._last_save = time.monotonic()
         seen = {s: st.latest for s, st in self.state.items() if st.latest > -math.inf}
         try:
-            path = self.ctx.state_path(STATE_FILE)
-            temporary = path.with_name(path.name + ".tmp")
-            temporary.write_text(json.dumps(seen), encoding="utf-8")
-            os.replace(temporary, path)
+            await self.ctx.save_state_json(STATE_FILE, seen)
         except OSError as exc:
+            self._dirty = True
             self.ctx.log.warning("flood_state_save_failed", error=exc.strerror)
 
     def publish_static(self) -> None:
@@ -218,7 +230,7 @@ class Ingestor:
                 self._last_success = tick
                 self.ctx.mark_success()
                 if time.monotonic() - self._last_save >= SAVE_EVERY:
-                    self.save()
+                    self.schedule_save()
         return accepted
 
     def known(self, sensor: str | None) -> str:

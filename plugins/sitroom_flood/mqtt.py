@@ -125,7 +125,7 @@ class MqttSensors(StreamingSource):
         return context
 
     async def close(self) -> None:
-        self.ingestor.save_if_changed()
+        await self.ingestor.flush()
 
     async def run(self) -> None:
         self.ingestor.start()

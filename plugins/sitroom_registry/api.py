@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from sitroom import Route
+from sitroom.httpfetch import BodyTooLarge, read_request_bounded
 from sitroom_registry import metrics as rm
 from sitroom_registry.lifecycle import ADMIN_ACTIONS, STATUSES, TransitionError
 from sitroom_registry.models import InvalidRequest
@@ -125,11 +126,10 @@ def routes(daemon: DaemonAPI) -> list[Route]:
 
 async def read_json(request: web.Request) -> Any:
     """The body as JSON, at most MAX_BODY bytes; errors are field-style like validation."""
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise _TooLarge()
-    body = await request.content.read(MAX_BODY + 1)
-    if len(body) > MAX_BODY:
-        raise _TooLarge()
+    try:
+        body = await read_request_bounded(request, MAX_BODY)
+    except BodyTooLarge:
+        raise _TooLarge() from None
     try:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):

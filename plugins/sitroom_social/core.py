@@ -17,7 +17,7 @@ from sitroom import SourceContext
 from sitroom_social.config import SocialSourceConfig
 from sitroom_social.gazetteer import UNKNOWN, Gazetteer
 from sitroom_social.sentiment import polarity, shipped_lexicon
-from sitroom_social.state import SourceState, digest
+from sitroom_social.state import STATE_FILE, SourceState, digest
 from sitroom_social.text import strip_html, tokens
 from sitroom_social.topics import TopicMatcher
 from sitroom_social.trend import TrendScorer
@@ -95,7 +95,7 @@ class SocialCore:
             warmup_seconds=trend.warmup,
             now=clock(),
         )
-        self.state = SourceState(ctx.state_path("social.json"), config.dedupe_capacity)
+        self.state = SourceState(config.dedupe_capacity)
         self.recent: deque[RecentPost] = deque(maxlen=config.recent_posts)
         self._sentiment: dict[str, float] = {}
         self.started = False
@@ -108,7 +108,8 @@ class SocialCore:
         if self.started:
             return
         self.started = True
-        problem = await self.ctx.run_blocking(self.state.load)
+        problem = self.state.load(await self.ctx.run_blocking(self.ctx.load_state_json,
+                                                              STATE_FILE))
         if problem:
             self.ctx.log.warning("social_state_reset", problem=problem)
         known: dict[str, tuple[str, ...]] = {}
@@ -137,7 +138,7 @@ class SocialCore:
         self.state.dirty = False
         self._last_save = now
         try:
-            await self.ctx.run_blocking(SourceState.write, self.state.path, snapshot)
+            await self.ctx.save_state_json(STATE_FILE, snapshot)
         except OSError as exc:
             self.state.dirty = True
             self.ctx.log.warning("social_state_not_saved", error=type(exc).__name__)

@@ -19,10 +19,11 @@ from typing import Any
 import aiohttp
 
 from sitroom import PollingSource, SourceContext, SourceError
+from sitroom.httpfetch import BodyTooLarge, read_response_bounded
 from sitroom.secrets import redact_url
 from sitroom_social.config import MastodonConfig, TimelineSpec
 from sitroom_social.core import Post, SocialCore
-from sitroom_social.fetch import TooLarge, connect_error, read_bounded
+from sitroom_social.fetch import connect_error
 
 
 def parse_time(value: str | None) -> float | None:
@@ -158,8 +159,8 @@ class MastodonSource(PollingSource):
                     raise SourceError("auth", f"{self.target}: HTTP {response.status}")
                 if response.status != 200:
                     raise SourceError("status", f"{self.target}: HTTP {response.status}")
-                body = await read_bounded(response, self.config.max_bytes)
-        except TooLarge as exc:
+                body = await read_response_bounded(response, self.config.max_bytes)
+        except BodyTooLarge as exc:
             self.core.reject("too_large")
             raise SourceError("too_large", f"{self.target}: {exc}") from None
         except aiohttp.ClientError as exc:

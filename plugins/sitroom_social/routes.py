@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from sitroom import Route
 from sitroom.config import format_validation_error
+from sitroom.httpfetch import BodyTooLarge, read_request_bounded
 from sitroom_social.core import SocialCore
 from sitroom_social.webhook import BridgePayload, WebhookSource
 
@@ -37,11 +38,9 @@ def social_routes(daemon: DaemonAPI) -> list[Route]:
         if not isinstance(source, WebhookSource):
             return _error(404, "no social_webhook source by that name")
         limit = source.config.max_body_bytes
-        if request.content_length is not None and request.content_length > limit:
-            source.core.reject("too_large")
-            return _error(413, f"body larger than {limit} bytes")
-        body = await request.content.read(limit + 1)
-        if len(body) > limit:
+        try:
+            body = await read_request_bounded(request, limit)
+        except BodyTooLarge:
             source.core.reject("too_large")
             return _error(413, f"body larger than {limit} bytes")
         try:

@@ -9,10 +9,11 @@ import aiohttp
 import feedparser
 
 from sitroom import PollingSource, SourceContext, SourceError
+from sitroom.httpfetch import BodyTooLarge, read_response_bounded
 from sitroom.secrets import redact_url
 from sitroom_social.config import RssConfig
 from sitroom_social.core import Post, SocialCore
-from sitroom_social.fetch import TooLarge, connect_error, read_bounded
+from sitroom_social.fetch import connect_error
 from sitroom_social.safexml import HostileFeed, check_feed
 
 ETAG = "rss:etag"
@@ -75,10 +76,10 @@ class RssSource(PollingSource):
                     return
                 if response.status != 200:
                     raise SourceError("status", f"{self.target}: HTTP {response.status}")
-                body = await read_bounded(response, self.config.max_bytes)
+                body = await read_response_bounded(response, self.config.max_bytes)
                 etag = response.headers.get("ETag")
                 modified = response.headers.get("Last-Modified")
-        except TooLarge as exc:
+        except BodyTooLarge as exc:
             self.core.reject("too_large")
             raise SourceError("too_large", f"{self.target}: {exc}") from None
         except (aiohttp.ClientError, UnicodeError) as exc:

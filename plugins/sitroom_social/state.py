@@ -1,21 +1,19 @@
 """Small persistent state of one social source: what it has seen, and where it stopped.
 
-Kept in one JSON file under the daemon's state dir (`ctx.state_path`), written atomically
-(temp file + rename) so a crash mid-write leaves the previous file. Only hashes of post ids
-and texts are stored, never the ids, texts or handles themselves.
+Kept in one JSON file under the daemon's state dir, read and written through the core's
+`ctx.load_state_json` / `ctx.save_state_json` (atomic and fsynced, so a crash mid-write
+leaves the previous file). Only hashes of post ids and texts are stored, never the ids,
+texts or handles themselves.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
-import os
 from collections import OrderedDict
-from pathlib import Path
 from typing import Any
 
 STATE_VERSION = 1
+STATE_FILE = "social.json"
 
 
 def digest(kind: str, value: str) -> str:
@@ -48,21 +46,19 @@ class SeenSet:
 class SourceState:
     """Seen hashes, trend baselines and kind-specific cursors (ETag, Mastodon min_id)."""
 
-    def __init__(self, path: Path, capacity: int) -> None:
-        self.path = path
+    def __init__(self, capacity: int) -> None:
         self.seen = SeenSet(capacity)
         self.cursors: dict[str, str] = {}
         self.baselines: dict[str, float] = {}
         self.dirty = False
 
-    def load(self) -> str | None:
-        """Read the file if present; returns a problem description if it was unusable."""
-        try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+    def load(self, raw: Any) -> str | None:
+        """Adopt what `ctx.load_state_json` returned; a problem description if unusable.
+
+        None (no file, or an unreadable one the context already logged) is a fresh start.
+        """
+        if raw is None:
             return None
-        except (OSError, ValueError) as exc:
-            return f"state file unreadable, starting fresh: {type(exc).__name__}"
         if not isinstance(raw, dict) or raw.get("version") != STATE_VERSION:
             return "state file has an unknown format, starting fresh"
         for item in raw.get("seen", []):
@@ -85,13 +81,3 @@ class SourceState:
             "cursors": dict(self.cursors),
             "baselines": dict(self.baselines),
         }
-
-    @staticmethod
-    def write(path: Path, data: dict[str, Any]) -> None:
-        """Atomic write (blocking: run it off the event loop)."""
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, separators=(",", ":"))
-        os.replace(tmp, path)
-        with contextlib.suppress(OSError):
-            os.chmod(path, 0o600)
