@@ -19,7 +19,7 @@ from sitroom_registry import metrics as rm
 from sitroom_registry.lifecycle import ADMIN_ACTIONS, STATUSES, TransitionError
 from sitroom_registry.models import InvalidRequest
 from sitroom_registry.ratelimit import client_address, retry_after
-from sitroom_registry.source import RegistrySource, RegistryUnavailable
+from sitroom_registry.source import RegistryBusy, RegistrySource, RegistryUnavailable
 from sitroom_registry.store import NotFound
 
 if TYPE_CHECKING:
@@ -99,6 +99,12 @@ def routes(daemon: DaemonAPI) -> list[Route]:
             source = registry(request)
             try:
                 return await handler(request, source)
+            except RegistryBusy as exc:
+                return json_error(
+                    503,
+                    "too many registrations are waiting to be checked, try later",
+                    headers={"Retry-After": str(exc.retry_after)},
+                )
             except RegistryUnavailable:
                 return json_error(
                     503, "the registry is starting, try again", headers={"Retry-After": "2"}

@@ -56,6 +56,13 @@ class RegistryConfig(SourceConfig):
     )
     registration_limit: RateLimit = RateLimit()
     status_limit: RateLimit = RateLimit(per_minute=60, burst=20)
+    max_pending: int = Field(
+        default=1000,
+        ge=1,
+        description="Registrations waiting for or in a probe, from all clients together; "
+        "beyond it the public form answers 503 with Retry-After (a distributed flood cannot "
+        "fill the database or the probe queue).",
+    )
     probe_timeout: Duration = Field(default=10.0, gt=0, le=120)
     probe_max_bytes: int = Field(default=4_000_000, ge=1024, le=64_000_000)
     probe_concurrency: int = Field(default=2, ge=1, le=32)

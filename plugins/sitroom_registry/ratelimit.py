@@ -1,7 +1,10 @@
 """Per-client token buckets for the public endpoints, and finding out who the client is.
 
-In memory on purpose: a restart forgets the buckets, which is harmless (the limits exist to
-stop floods, not to count quotas), and keeps the public path free of database writes.
+Clients are bucketed by network, not by address: an IPv6 client usually holds a whole /64
+(and can pick any address in it per request), so IPv6 buckets are /64s; IPv4 buckets stay
+single addresses (/32): behind NAT one address is often a whole household already.
+In memory on purpose: a restart forgets the buckets, which is harmless (the limits exist
+to stop floods, not to count quotas), and keeps the public path free of database writes.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class TokenBucketLimiter:
 
     def take(self, client: str) -> float:
         """0.0 when allowed (a token is spent); otherwise seconds until one is available."""
+        client = bucket_key(client)
         now = self.clock()
         tokens, last = self._buckets.pop(client, (self.burst, now))
         tokens = min(self.burst, tokens + (now - last) * self.rate)
@@ -45,6 +49,23 @@ class TokenBucketLimiter:
         while len(self._buckets) > self.max_clients:
             self._buckets.popitem(last=False)
         return allowed
+
+
+def bucket_key(client: str) -> str:
+    """The bucket a client address draws from: its /64 for IPv6, the address for IPv4.
+
+    IPv4-mapped IPv6 addresses count as the IPv4 address they carry. Anything that is not
+    an address ("unknown") is its own bucket.
+    """
+    try:
+        ip = ipaddress.ip_address(client.split("%", 1)[0])
+    except ValueError:
+        return client
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 def retry_after(seconds: float) -> str:

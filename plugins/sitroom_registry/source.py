@@ -32,7 +32,7 @@ from sitroom_registry.models import (
 )
 from sitroom_registry.probe import ProbeTarget, probe
 from sitroom_registry.ratelimit import TokenBucketLimiter
-from sitroom_registry.store import AsyncStore
+from sitroom_registry.store import AsyncStore, QueueFull
 
 DB_FILENAME = "registry.sqlite3"
 
@@ -80,6 +80,12 @@ def default_db_path(state_dir: Path, name: str) -> Path:
 
 class RegistryUnavailable(Exception):
     """The store is not open (starting, or restarting after an error): HTTP 503."""
+
+
+class RegistryBusy(Exception):
+    """`max_pending` registrations already wait for a probe: HTTP 503 with Retry-After."""
+
+    retry_after = 60
 
 
 class RegistrySource(StreamingSource):
@@ -232,14 +238,20 @@ class RegistrySource(StreamingSource):
             "pinned_address": spec.address,
             "source": "api",
         }
-        reg_id = await store.call(
-            store.store.create,
-            fields,
-            spec.username,
-            spec.password,
-            actor,
-            camera_prefix=self.config.camera_prefix,
-        )
+        try:
+            reg_id = await store.call(
+                store.store.create,
+                fields,
+                spec.username,
+                spec.password,
+                actor,
+                camera_prefix=self.config.camera_prefix,
+                max_queued=self.config.max_pending,
+            )
+        except QueueFull:
+            self.metrics.inc(rm.REQUESTS.name, endpoint="register", result="busy")
+            self.log.warning("registration_queue_full", max_pending=self.config.max_pending)
+            raise RegistryBusy() from None
         self.changed()
         self.log.info(
             "registration_received",

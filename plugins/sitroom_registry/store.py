@@ -87,6 +87,14 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX audit_registration ON audit_log(registration_id, id);
     """,
+    # 2: camera names no longer embed the registration id (the citizen's status-URL secret),
+    # which /metrics and /api/v1/sources show to anyone: give each a random suffix instead
+    """
+    UPDATE registrations
+    SET camera_name = substr(camera_name, 1, length(camera_name) - length(id))
+        || lower(hex(randomblob(8)))
+    WHERE substr(camera_name, length(camera_name) - length(id) + 1) = id;
+    """,
 )
 
 PUBLIC_COLUMNS = [
@@ -142,9 +150,22 @@ class NotFound(Exception):
     pass
 
 
+class QueueFull(Exception):
+    """Too many registrations wait for a probe: the public form answers 503 for a while."""
+
+
 def new_id() -> str:
     """Unguessable: the public status URL is the only secret a citizen holds."""
     return secrets.token_hex(8)
+
+
+def new_camera_name(prefix: str) -> str:
+    """A public name (metric labels, source lists) that reveals nothing of the id.
+
+    Random rather than derived from the id, so no key is needed to keep it unlinkable; it
+    is stored, so it stays the same across restarts.
+    """
+    return f"{prefix}{secrets.token_hex(6)}"
 
 
 class RegistryStore:
@@ -298,13 +319,19 @@ class RegistryStore:
         actor: str,
         status: str = "pending",
         camera_prefix: str = "reg-",
+        max_queued: int | None = None,
     ) -> str:
+        """Insert a registration; `max_queued` caps pending + probing ones (QueueFull).
+
+        The cap is checked inside the write transaction, so concurrent writers cannot
+        overshoot it.
+        """
         reg_id = new_id()
         now = time.time()
         row = {
             **fields,
             "id": reg_id,
-            "camera_name": f"{camera_prefix}{reg_id}",
+            "camera_name": new_camera_name(camera_prefix),
             "status": status,
             "created_at": now,
             "updated_at": now,
@@ -312,6 +339,8 @@ class RegistryStore:
         }
         columns = [c for c in PUBLIC_COLUMNS if c in row]
         with self._write() as conn:
+            if max_queued is not None and self._queued(conn) >= max_queued:
+                raise QueueFull(f"{max_queued} registrations are waiting for a probe")
             conn.execute(
                 f"INSERT INTO registrations ({', '.join(columns)}) "
                 f"VALUES ({', '.join('?' for _ in columns)})",
@@ -325,6 +354,13 @@ class RegistryStore:
                 )
             self._audit(conn, reg_id, actor, "register", None, status, {"source": row["source"]})
         return reg_id
+
+    @staticmethod
+    def _queued(conn: sqlite3.Connection) -> int:
+        row = conn.execute(
+            "SELECT COUNT(*) FROM registrations WHERE status IN ('pending', 'probing')"
+        ).fetchone()
+        return int(row[0])
 
     def _status(self, conn: sqlite3.Connection, reg_id: str) -> str:
         row = conn.execute("SELECT status FROM registrations WHERE id = ?", (reg_id,)).fetchone()

@@ -59,7 +59,9 @@ async def test_lifecycle_register_probe_approve_publish_suspend_retire(
         "POST", f"/api/v1/cameras/{reg_id}/approve", headers={"X-Sitroom-Actor": "alice@dinas"}
     )
     assert code == 200 and row["status"] == "active"
-    camera = f"reg-{reg_id}"
+    camera = row["camera_name"]
+    # the id is the citizen's status-URL secret; the public camera name must not carry it
+    assert camera.startswith("reg-") and reg_id not in camera
 
     async def camera_up() -> str:
         for _ in range(200):
@@ -70,6 +72,9 @@ async def test_lifecycle_register_probe_approve_publish_suspend_retire(
         raise AssertionError("published camera never came up")
 
     text = await camera_up()
+    assert reg_id not in text  # /metrics is unauthenticated
+    code, sources, _ = await api.request("GET", "/api/v1/sources", token=False)
+    assert camera in json.dumps(sources) and reg_id not in json.dumps(sources)
     assert (
         sample_value(
             text,
@@ -397,7 +402,7 @@ async def test_editing_details_of_an_active_camera_republishes_it(
     )
     assert code == 200 and row["status"] == "active" and row["district"] == "Tugu"
     for _ in range(200):
-        started = [c for c in FakeCamera.started if c.name == f"reg-{reg_id}"]
+        started = [c for c in FakeCamera.started if c.name == row["camera_name"]]
         if started and started[-1].district == "Tugu":
             break
         await asyncio.sleep(0.02)
@@ -511,7 +516,7 @@ async def test_cameras_are_sharded_across_replicas(
                 await first.wait_status(reg_id, "awaiting_approval")
                 code, _, _ = await second.request("POST", f"/api/v1/cameras/{reg_id}/approve")
                 assert code == 200
-            wanted = {f"reg-{reg_id}" for reg_id in ids}
+            wanted = {(await first.wait_status(i, "active"))["camera_name"] for i in ids}
 
             def running(daemon: Any) -> set[str]:
                 return {n for n, r in daemon.runners.items() if r.kind.name == "camera"}
@@ -543,7 +548,7 @@ async def test_host_names_are_pinned_and_rechecked_at_probe_time(
     assert camera_server.hits == ["/snap.jpg"]
     await api.request("POST", f"/api/v1/cameras/{reg_id}/approve")
     for _ in range(200):
-        started = [c for c in FakeCamera.started if c.name == f"reg-{reg_id}"]
+        started = [c for c in FakeCamera.started if c.name == row["camera_name"]]
         if started:
             break
         await asyncio.sleep(0.02)
@@ -557,3 +562,62 @@ async def test_host_names_are_pinned_and_rechecked_at_probe_time(
     assert row["probe_result"] == "refused"
     assert camera_server.hits == ["/snap.jpg"]  # nothing new: the rebound name was not dialled
     assert DNS.calls.count("rebind.test") == 2  # registration + probe, nothing after
+
+
+async def test_ipv6_clients_are_limited_per_64(tmp_path: Path, camera_server: CameraServer) -> None:
+    """A client rotating addresses inside its /64 (behind our trusted proxy) is one client."""
+    source = registry_source(
+        camera_server.port,
+        trusted_proxies=["127.0.0.1/32"],
+        registration_limit={"per_minute": 1, "burst": 2},
+    )
+    daemon = await start_daemon(write_config(tmp_path / "conf", [source]))
+    try:
+        async with aiohttp.ClientSession() as session:
+            api = Api(daemon, session)
+            codes = []
+            for client in ("2001:db8:5:6::1", "2001:db8:5:6::2", "2001:db8:5:6:a:b:c:d",
+                           "2001:db8:5:7::1"):
+                code, _, _ = await api.request(
+                    "POST", "/api/v1/registrations", form(camera_server.port), token=False,
+                    headers={"X-Forwarded-For": client},
+                )
+                codes.append(code)
+            assert codes == [201, 201, 429, 201]
+    finally:
+        await daemon.stop()
+
+
+async def test_the_probe_queue_is_capped_for_everyone(tmp_path: Path) -> None:
+    """Registrations from many addresses cannot fill the queue: beyond `max_pending` the
+    form answers 503 with Retry-After, and nothing is stored."""
+    async def hang(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # accept, never answer: the probe stays `probing`
+        writer.close()
+
+    camera = await asyncio.start_server(hang, "127.0.0.1", 0)
+    port = camera.sockets[0].getsockname()[1]
+    source = registry_source(port, max_pending=2, probe_timeout="20s")
+    daemon = await start_daemon(write_config(tmp_path / "conf", [source]))
+    try:
+        async with aiohttp.ClientSession() as session:
+            api = Api(daemon, session)
+            results = []
+            for n in range(4):
+                code, body, headers = await api.request(
+                    "POST", "/api/v1/registrations", form(port), token=False,
+                    headers={"X-Forwarded-For": f"198.51.100.{n}"},  # not trusted: ignored
+                )
+                results.append((code, headers.get("Retry-After")))
+            assert [r[0] for r in results] == [201, 201, 503, 503]
+            assert int(results[2][1] or 0) >= 1 and "waiting" in body["error"]
+            code, rows, _ = await api.request("GET", "/api/v1/cameras")
+            assert code == 200 and len(rows["cameras"]) == 2
+            text = await api.metrics()
+            busy = sample_value(
+                text, "sitroom_registry_requests_total", endpoint="register", result="busy"
+            )
+            assert busy == 2
+    finally:
+        await daemon.stop()
+        camera.close()

@@ -115,7 +115,8 @@ def test_registered_camera_is_monitored_without_restart(tmp_path: Path) -> None:
             assert listed.returncode == 0 and reg_id in listed.stdout, listed.stderr
             approved = cli("approve", reg_id, "--config-dir", str(config_dir), "--actor", "ops")
             assert approved.returncode == 0, approved.stderr
-            camera = f"reg-{reg_id}"
+            camera = str(row["camera_name"])
+            assert reg_id not in camera
 
             def monitored() -> str | None:
                 text = daemon.metrics()
@@ -124,6 +125,7 @@ def test_registered_camera_is_monitored_without_restart(tmp_path: Path) -> None:
                 return text if up == 1 and seen == 640 else None
 
             live = wait_until(monitored, timeout=30, what="camera monitored")
+            assert reg_id not in live  # the status-URL secret is no label
             assert (
                 sample_value(
                     live,

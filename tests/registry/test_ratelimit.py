@@ -6,7 +6,12 @@ import ipaddress
 
 from aiohttp.test_utils import make_mocked_request
 
-from sitroom_registry.ratelimit import TokenBucketLimiter, client_address, retry_after
+from sitroom_registry.ratelimit import (
+    TokenBucketLimiter,
+    bucket_key,
+    client_address,
+    retry_after,
+)
 
 
 class Clock:
@@ -50,3 +55,27 @@ def test_forwarded_for_only_from_trusted_proxies() -> None:
     assert client_address(request("10.0.0.5", "6.6.6.6, 203.0.113.9"), proxies) == "203.0.113.9"
     assert client_address(request("10.0.0.5"), proxies) == "10.0.0.5"
     assert client_address(request("10.0.0.5", "1.1.1.1"), []) == "10.0.0.5"
+
+
+def test_ipv6_clients_share_a_bucket_per_64_and_ipv4_per_address() -> None:
+    clock = Clock()
+    limiter = TokenBucketLimiter(per_minute=1, burst=2, clock=clock)
+    # a client rotating through its /64 gets no fresh tokens
+    assert limiter.take("2001:db8:1:2::1") == 0.0
+    assert limiter.take("2001:db8:1:2:ffff:1234:5678:9abc") == 0.0
+    assert limiter.take("2001:db8:1:2::dead") > 0
+    assert limiter.take("2001:db8:1:3::1") == 0.0  # the next /64 is someone else
+    # IPv4: neighbours are separate clients; the mapped form is the same client
+    assert limiter.take("192.0.2.10") == 0.0
+    assert limiter.take("::ffff:192.0.2.10") == 0.0
+    assert limiter.take("192.0.2.10") > 0
+    assert limiter.take("192.0.2.11") == 0.0
+    assert limiter.take("unknown") == 0.0  # not an address: its own bucket, no crash
+
+
+def test_bucket_keys() -> None:
+    assert bucket_key("2001:db8::1") == "2001:db8::/64"
+    assert bucket_key("::ffff:198.51.100.7") == "198.51.100.7"
+    assert bucket_key("fe80::1%eth0") == "fe80::/64"
+    assert bucket_key("198.51.100.7") == "198.51.100.7"
+    assert bucket_key("not-an-ip") == "not-an-ip"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from sitroom_registry.lifecycle import STATUSES, TRANSITIONS, TransitionError, target
-from sitroom_registry.store import RegistryStore
+from sitroom_registry.store import MIGRATIONS, QueueFull, RegistryStore
 
 
 def fields(**overrides: Any) -> dict[str, Any]:
@@ -43,7 +43,7 @@ def store(tmp_path: Path) -> RegistryStore:
 
 
 def test_schema_pragmas_and_permissions(store: RegistryStore) -> None:
-    assert store.schema_version() == 1
+    assert store.schema_version() == len(MIGRATIONS)
     conn = store.conn
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
@@ -51,7 +51,7 @@ def test_schema_pragmas_and_permissions(store: RegistryStore) -> None:
     assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
     # re-opening runs no migration twice
     again = RegistryStore(store.path).open()
-    assert again.schema_version() == 1
+    assert again.schema_version() == len(MIGRATIONS)
     again.close()
 
 
@@ -130,3 +130,68 @@ def test_unknown_edit_fields_are_refused(store: RegistryStore) -> None:
     reg_id = store.create(fields(), None, None, "api")
     with pytest.raises(ValueError, match="status"):
         store.edit(reg_id, {"status": "active"}, "mallory")
+
+
+def test_camera_names_do_not_reveal_the_registration_id(store: RegistryStore) -> None:
+    ids = [store.create(fields(), None, None, "api", camera_prefix="cam-") for _ in range(20)]
+    names = [store.get(reg_id)["camera_name"] for reg_id in ids]
+    assert len(set(names)) == len(names)
+    for reg_id, name in zip(ids, names, strict=True):
+        assert name.startswith("cam-") and reg_id not in name
+        assert reg_id[:6] not in name  # no part of the id either
+    # stored, so stable across restarts
+    again = RegistryStore(store.path).open()
+    assert [again.get(reg_id)["camera_name"] for reg_id in ids] == names
+    again.close()
+
+
+def test_migration_renames_cameras_named_after_their_id(tmp_path: Path) -> None:
+    """A database from before migration 2 (names were `<prefix><id>`) is renamed once."""
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)"
+    )
+    for statement in MIGRATIONS[0].split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    conn.execute("INSERT INTO schema_migrations VALUES (1, 0)")
+    columns = dict(fields(), id="0123456789abcdef", camera_name="reg-0123456789abcdef",
+                   status="active", created_at=0, updated_at=0, consent_at=0)
+    conn.execute(
+        f"INSERT INTO registrations ({', '.join(columns)}) VALUES "
+        f"({', '.join('?' for _ in columns)})",
+        list(columns.values()),
+    )
+    custom = dict(columns, id="fedcba9876543210", camera_name="lobby-camera")
+    conn.execute(
+        f"INSERT INTO registrations ({', '.join(custom)}) VALUES "
+        f"({', '.join('?' for _ in custom)})",
+        list(custom.values()),
+    )
+    conn.commit()
+    conn.close()
+    migrated = RegistryStore(path).open()
+    try:
+        renamed = migrated.get("0123456789abcdef")["camera_name"]
+        assert renamed.startswith("reg-") and "0123456789abcdef" not in renamed
+        assert len(renamed) == len("reg-") + 16
+        assert migrated.get("fedcba9876543210")["camera_name"] == "lobby-camera"  # not an id
+        assert migrated.schema_version() == len(MIGRATIONS)
+    finally:
+        migrated.close()
+
+
+def test_queue_cap_counts_pending_and_probing_only(store: RegistryStore) -> None:
+    first = store.create(fields(), None, None, "api", max_queued=2)
+    store.create(fields(), None, None, "api", max_queued=2)
+    with pytest.raises(QueueFull):
+        store.create(fields(), None, None, "api", max_queued=2)
+    store.claim_for_probe(1)  # probing still counts
+    with pytest.raises(QueueFull):
+        store.create(fields(), None, None, "api", max_queued=2)
+    assert len(store.list()) == 2  # the refused ones left no row behind
+    store.record_probe(first, False, "connect", "no")  # probed: out of the queue
+    store.create(fields(), None, None, "api", max_queued=2)
+    store.create(fields(), None, None, "api")  # the CLI and imports are not capped
+    assert len(store.list()) == 4
