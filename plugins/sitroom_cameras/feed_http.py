@@ -4,7 +4,8 @@ Both run on the event loop with the daemon's shared aiohttp session: reading a m
 stream is cheap byte shuffling, and the JPEG itself is decoded later, reduced, in the worker
 pool. Requests go to the pinned IP with the original Host header and SNI, never follow
 redirects unless the config allows it, and cap what they buffer so a hostile "camera" cannot
-make the daemon hold gigabytes.
+make the daemon hold gigabytes or stall the loop: the multipart splitter scans each byte
+about once (never the whole buffer again per chunk) and gives up past `max_frame_bytes`.
 """
 
 from __future__ import annotations
@@ -16,23 +17,69 @@ import re
 import aiohttp
 
 from sitroom import SourceError
-from sitroom_cameras.decode import decode_jpeg, jpeg_size
+from sitroom.httpfetch import BodyTooLarge, read_response_bounded
+from sitroom_cameras.decode import Decoded, decode_jpeg, jpeg_size
 from sitroom_cameras.feed import Feed, Pending
 from sitroom_cameras.targets import HttpTarget
 
-MAX_JPEG_BYTES = 16 * 1024 * 1024
+MAX_FRAME_BYTES = 4 * 1024 * 1024
+"""Largest JPEG (snapshot or MJPEG part) accepted; a 4K camera's JPEG is well under 2 MiB."""
 _BOUNDARY = re.compile(r'boundary="?([^";,]+)"?', re.IGNORECASE)
+
+
+class FrameTooLarge(Exception):
+    """More than the cap buffered without a complete part (or any boundary at all)."""
+
+
+class MultipartSplitter:
+    """Cut a multipart byte stream into parts, in time linear in the bytes received.
+
+    Each `feed()` resumes the marker search where the previous one stopped (less the
+    marker's length, for a marker split across chunks), so a stream that never sends a
+    boundary costs one pass over its bytes, not one pass over the whole buffer per chunk.
+    """
+
+    def __init__(self, marker: bytes, max_bytes: int) -> None:
+        self.marker = marker
+        self.max_bytes = max_bytes
+        self._buffer = bytearray()
+        self._scan = 0  # the next marker search starts here
+        self._open = False  # buffer[0:len(marker)] is the current part's opening marker
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        """Add bytes; return the parts they completed (raw, between two markers)."""
+        buffer, marker = self._buffer, self.marker
+        buffer += chunk
+        parts: list[bytes] = []
+        while True:
+            found = buffer.find(marker, self._scan)
+            if found < 0:
+                self._scan = max(self._scan, len(buffer) - len(marker) + 1)
+                break
+            if self._open:
+                parts.append(bytes(buffer[len(marker):found]))
+            del buffer[:found]  # drops the finished part, or garbage before the first marker
+            self._open = True
+            self._scan = len(marker)
+        if len(buffer) > self.max_bytes:
+            raise FrameTooLarge(
+                f"{len(buffer)} bytes without a complete part"
+                if self._open else f"no multipart boundary in {len(buffer)} bytes"
+            )
+        return parts
 
 
 class _HttpFeed(Feed):
     def __init__(self, session: aiohttp.ClientSession, target: HttpTarget, *, name: str,
-                 timeout: float, min_width: int) -> None:
+                 timeout: float, min_width: int, max_frame_bytes: int = MAX_FRAME_BYTES
+                 ) -> None:
         super().__init__()
         self._session = session
         self._target = target
         self._name = name
         self._timeout = timeout
         self._min_width = min_width
+        self._max_frame_bytes = max_frame_bytes
 
     def _request(self, timeout: aiohttp.ClientTimeout) -> aiohttp.client._RequestContextManager:
         headers = dict(self._target.headers)
@@ -95,24 +142,14 @@ class MjpegFeed(_HttpFeed):
         assert self._response is not None
         # some cameras announce boundary=--x and write "--x" (not "----x"): accept both
         marker = boundary if boundary.startswith(b"--") else b"--" + boundary
-        buffer = bytearray()
+        splitter = MultipartSplitter(marker, self._max_frame_bytes)
         try:
             async for chunk in self._response.content.iter_any():
-                buffer += chunk
-                while True:
-                    start = buffer.find(marker)
-                    if start < 0:
-                        break
-                    end = buffer.find(marker, start + len(marker))
-                    if end < 0:
-                        if start:
-                            del buffer[:start]
-                        break
-                    self._part(bytes(buffer[start + len(marker):end]))
-                    del buffer[:end]
-                if len(buffer) > MAX_JPEG_BYTES:
-                    raise SourceError("protocol", f"camera {self._name}: frame too large")
+                for part in splitter.feed(chunk):
+                    self._part(part)
             raise SourceError("disconnected", f"camera {self._name}: stream ended")
+        except FrameTooLarge as exc:
+            self._error = SourceError("protocol", f"camera {self._name}: {exc}")
         except SourceError as exc:
             self._error = exc
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
@@ -159,16 +196,25 @@ class SnapshotFeed(_HttpFeed):
         try:
             async with self._request(timeout) as response:
                 self._check(response)
-                data = await response.content.read(MAX_JPEG_BYTES + 1)
+                data = await read_response_bounded(response, self._max_frame_bytes)
+        except BodyTooLarge as exc:
+            raise SourceError("protocol", f"camera {self._name}: snapshot {exc}") from None
         except aiohttp.ClientSSLError as exc:
             raise SourceError("tls", f"camera {self._name}: {type(exc).__name__}") from None
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise SourceError("connect", f"camera {self._name}: {type(exc).__name__}") from None
-        if len(data) > MAX_JPEG_BYTES:
-            raise SourceError("protocol", f"camera {self._name}: snapshot too large")
         size = jpeg_size(data)
         if size is None:
             raise SourceError("decode", f"camera {self._name}: snapshot is not a JPEG")
         self.size = size
-        self.stats.frame(True)
-        return self._pending(data)
+        min_width = self._min_width
+
+        def decode_then_count() -> Decoded:
+            # a frame counts (and the camera is up) only once it decodes: a camera that
+            # sends broken JPEGs shows decode errors and goes down, instead of looking up
+            # while never being analysed
+            decoded = decode_jpeg(data, min_width)
+            self.stats.frame(True)
+            return decoded
+
+        return decode_then_count

@@ -187,7 +187,10 @@ async def test_rtsp_camera(rtsp_server, transport: str) -> None:  # type: ignore
         assert h.value("sitroom_camera_width_pixels", **cam) == 320
         assert h.value("sitroom_camera_gop_frames", **cam) == 10
         assert h.source.feed.mode == "keyframes"
-        assert (h.value("sitroom_camera_people", **cam) or 0) >= 0
+        # the people detector ran on the analysed frames (the gauge is written per analysis)
+        people = h.value("sitroom_camera_people", **cam)
+        assert people is not None and people == int(people) and people >= 0
+        assert h.value("sitroom_camera_decode_errors_total", **cam) == 0
         rtsp_server.kill()
         await wait_value(h, "sitroom_camera_up", lambda v: v == 0, **cam)
         with pytest.raises(SourceError):
@@ -326,3 +329,118 @@ async def test_https_pinned_camera_verifies_the_certificate_for_the_original_nam
         with pytest.raises(SourceError) as info:
             await asyncio.wait_for(h.start(), 10)
         assert info.value.reason == "tls"
+
+
+@pytest.fixture
+async def big_snapshot_server(street_clip: Path):  # type: ignore[no-untyped-def]
+    """Snapshots far larger than one socket read, sent in pieces; and a truncated one."""
+    capture = cv2.VideoCapture(str(street_clip))
+    ok, frame = capture.read()
+    capture.release()
+    assert ok
+    big = cv2.resize(frame, (1280, 960), interpolation=cv2.INTER_NEAREST)
+    noise = np.random.default_rng(7).integers(0, 40, big.shape, dtype=np.uint8)
+    jpeg = cv2.imencode(".jpg", cv2.add(big, noise), [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
+    assert len(jpeg) > 256 * 1024
+
+    async def pieces(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "image/jpeg"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for start in range(0, len(jpeg), 32 * 1024):
+            await response.write(jpeg[start:start + 32 * 1024])
+            await asyncio.sleep(0.002)  # the rest arrives in later reads
+        return response
+
+    async def truncated(request: web.Request) -> web.Response:
+        # a valid header (size readable) but the picture cut off: decoding fails
+        return web.Response(body=jpeg[:20_000], content_type="image/jpeg")
+
+    app = web.Application()
+    app.router.add_get("/big.jpg", pieces)
+    app.router.add_get("/cut.jpg", truncated)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    yield runner.addresses[0][1]
+    await runner.cleanup()
+
+
+async def test_snapshot_larger_than_one_read_is_analysed(big_snapshot_server) -> None:  # type: ignore[no-untyped-def]
+    port = big_snapshot_server
+    cfg = camera("big", url=f"http://127.0.0.1:{port}/big.jpg", analysis={"people": False})
+    async with SourceHarness.from_plugin(plugin, cfg) as h:
+        h.start()
+        cam = {"camera": "big"}
+        await wait_value(h, "sitroom_camera_frames_analysed_total", lambda v: v >= 2, **cam)
+        assert h.value("sitroom_camera_decode_errors_total", **cam) == 0
+        assert h.value("sitroom_camera_width_pixels", **cam) == 1280
+        assert h.value("sitroom_camera_up", **cam) == 1
+
+
+async def test_snapshot_that_does_not_decode_never_counts_as_a_frame(big_snapshot_server
+                                                                     ) -> None:  # type: ignore[no-untyped-def]
+    port = big_snapshot_server
+    cfg = camera("cut", url=f"http://127.0.0.1:{port}/cut.jpg", analysis={"people": False},
+                 analysis_interval=0.2, stall_timeout=30)
+    async with SourceHarness.from_plugin(plugin, cfg) as h:
+        h.start()
+        cam = {"camera": "cut"}
+        await wait_value(h, "sitroom_camera_decode_errors_total", lambda v: v >= 3, **cam)
+        assert h.value("sitroom_camera_frames_received_total", **cam) == 0
+        assert h.value("sitroom_camera_frames_analysed_total", **cam) == 0
+        assert h.value("sitroom_camera_up", **cam) == 0
+
+
+@pytest.fixture
+async def garbage_mjpeg_server():  # type: ignore[no-untyped-def]
+    """Announces MJPEG, then streams bytes that never contain the boundary."""
+    sent = [0]
+
+    async def garbage(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(
+            headers={"Content-Type": "multipart/x-mixed-replace; boundary=frame"})
+        await response.prepare(request)
+        block = bytes(range(256)).replace(b"-", b"_") * 256  # 64 KiB, no "--frame" anywhere
+        while sent[0] < 64 * 1024 * 1024:  # far more than any cap
+            await response.write(block)
+            sent[0] += len(block)
+        return response
+
+    app = web.Application()
+    app.router.add_get("/mjpeg", garbage)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    yield runner.addresses[0][1], sent
+    await runner.cleanup()
+
+
+async def test_mjpeg_without_boundaries_fails_as_protocol_and_keeps_the_loop_free(
+        garbage_mjpeg_server) -> None:  # type: ignore[no-untyped-def]
+    from sitroom_cameras.feed_http import MAX_FRAME_BYTES
+
+    port, sent = garbage_mjpeg_server
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(ticker())
+    try:
+        cfg = camera("junk", url=f"http://127.0.0.1:{port}/mjpeg", analysis={"people": False})
+        async with SourceHarness.from_plugin(plugin, cfg) as h:
+            with pytest.raises(SourceError) as info:
+                await asyncio.wait_for(h.start(), 20)
+            assert info.value.reason == "protocol"
+            assert "boundary" in str(info.value)
+            assert h.value("sitroom_camera_frames_received_total", camera="junk") == 0
+    finally:
+        other.cancel()
+    # it gave up past the cap, long before the server's 64 MiB (the slack is socket buffers
+    # filling while the failed feed waits for its next analysis tick)
+    assert MAX_FRAME_BYTES < sent[0] < 8 * MAX_FRAME_BYTES
+    assert ticks >= 100  # another coroutine kept running while the feed chewed the garbage

@@ -162,10 +162,10 @@ async def _slow_body(body: bytes) -> AsyncIterator[bytes]:
 
 async def test_request_body_sent_chunked_and_slowly_arrives_whole(serve: Serve) -> None:
     base = await serve(request_app(len(BODY)))
-    async with aiohttp.ClientSession() as session:
-        async with session.post(f"{base}/upload", data=_slow_body(BODY)) as response:
-            assert response.status == 200
-            answer = await response.json()
+    async with (aiohttp.ClientSession() as session,
+                session.post(f"{base}/upload", data=_slow_body(BODY)) as response):
+        assert response.status == 200
+        answer = await response.json()
     assert answer == {"size": len(BODY), "sha256": hashlib.sha256(BODY).hexdigest()}
 
 
