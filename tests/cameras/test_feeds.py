@@ -356,9 +356,20 @@ async def big_snapshot_server(street_clip: Path):  # type: ignore[no-untyped-def
         # a valid header (size readable) but the picture cut off: decoding fails
         return web.Response(body=jpeg[:20_000], content_type="image/jpeg")
 
+    async def huge(request: web.Request) -> web.StreamResponse:
+        # a JPEG start followed by more bytes than any picture needs, no Content-Length
+        response = web.StreamResponse(headers={"Content-Type": "image/jpeg"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        await response.write(jpeg)
+        for _ in range(160):  # + 10 MiB
+            await response.write(b"\0" * 65536)
+        return response
+
     app = web.Application()
     app.router.add_get("/big.jpg", pieces)
     app.router.add_get("/cut.jpg", truncated)
+    app.router.add_get("/huge.jpg", huge)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -376,6 +387,16 @@ async def test_snapshot_larger_than_one_read_is_analysed(big_snapshot_server) ->
         assert h.value("sitroom_camera_decode_errors_total", **cam) == 0
         assert h.value("sitroom_camera_width_pixels", **cam) == 1280
         assert h.value("sitroom_camera_up", **cam) == 1
+
+
+async def test_snapshot_past_the_cap_fails_as_protocol(big_snapshot_server) -> None:  # type: ignore[no-untyped-def]
+    port = big_snapshot_server
+    cfg = camera("huge", url=f"http://127.0.0.1:{port}/huge.jpg", analysis={"people": False})
+    async with SourceHarness.from_plugin(plugin, cfg) as h:
+        with pytest.raises(SourceError) as info:
+            await asyncio.wait_for(h.start(), 20)
+        assert info.value.reason == "protocol"
+        assert h.value("sitroom_camera_frames_received_total", camera="huge") == 0
 
 
 async def test_snapshot_that_does_not_decode_never_counts_as_a_frame(big_snapshot_server
