@@ -7,9 +7,10 @@ FFmpeg would go there. FFmpeg runs in a thread with its own blocking sockets, an
 no hook to veto a redirect, so the guard sits on the wire instead: FFmpeg connects to this
 relay on 127.0.0.1, the relay connects to the pinned IP:port, passes the client's bytes
 through unchanged and reads the server's stream framing. Interleaved binary frames (`$`,
-channel, 2-byte length, payload) pass untouched; every RTSP message is held until its
-header is complete and dropped, with both sides closed, if it is a `3xx` reply, carries a
-`Location` header, or is a server-sent `REDIRECT` request. Nothing ever reaches another
+channel, 2-byte length, payload) pass untouched; RTSP messages are read line by line the
+way FFmpeg reads them, and the session is cut (both sides closed) at the first line that
+makes a message a `3xx` reply, a reply with a `Location` header, or a server-sent
+`REDIRECT` request, before that line reaches FFmpeg. Nothing ever reaches another
 address because the relay only ever dials the one it was given.
 
 Only RTSP over TCP can be guarded this way: with UDP transport the media arrive on ports
@@ -24,15 +25,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import re
 from urllib.parse import urlsplit, urlunsplit
 
 import structlog
 
 log = structlog.get_logger("sitroom.rtspguard")
 
-MAX_HEADER = 64 * 1024  # an RTSP reply header (SDP bodies are counted separately)
+MAX_LINE = 4095  # FFmpeg keeps 4095 characters of a line and drops the rest: we cut instead
 MAX_BODY = 1024 * 1024  # Content-Length we accept for one message (an SDP is a few KiB)
+MIN_FRAME = 8  # the smallest RTCP packet; FFmpeg re-reads shorter frames as text
 CHUNK = 64 * 1024
+_INTEGER = re.compile(rb"[ \t\n\v\f\r]*([+-]?[0-9]+)")  # what C's strtol/atoi accept
 
 
 class RelayBlocked(Exception):
@@ -55,80 +59,101 @@ def relay_url(url: str, port: int) -> str:
 class ServerStreamGuard:
     """Incremental parser of the server->client byte stream; no I/O, so tests feed it bytes.
 
-    `feed(data)` returns the bytes that may be passed on now (complete frames and checked
-    message headers; bodies and binary payloads stream through as they come), or raises
-    `RelayBlocked`.
+    It reads the stream exactly the way FFmpeg's `ff_rtsp_read_reply` does, because any
+    difference is a place to smuggle a redirect past it: a line ends at `\n`, every `\r` is
+    ignored, an empty line ends a message, a `$` at the start of ANY line (even inside a
+    header) is an interleaved frame skipped by its length, and a body is `Content-Length`
+    raw bytes, that header matched only at the start of a line, parsed like `strtol`, last
+    one winning. What FFmpeg could read differently (over-long lines, NUL bytes, frames
+    shorter than 8 bytes, which FFmpeg re-reads as text while streaming) is cut as
+    `protocol`. Lines are forwarded one at a time once judged: FFmpeg acts on a reply only
+    after its closing empty line, and the line that makes it a redirect never passes.
+
+    `feed(data)` returns the bytes that may be passed on now, or raises `RelayBlocked`.
     """
 
     def __init__(self) -> None:
         self._buffer = bytearray()
-        self._passthrough = 0  # bytes of a body or binary frame still to forward unparsed
+        self._passthrough = 0  # bytes of a body or frame payload still to forward as they are
+        self._line = bytearray()  # the unfinished line, raw
+        self._lines = 0  # complete lines of the current message
+        self._content_length = 0
 
     def feed(self, data: bytes) -> bytes:
-        self._buffer += data
+        buf = self._buffer
+        buf += data
         out = bytearray()
-        while self._buffer:
+        while buf:
             if self._passthrough:
-                take = min(self._passthrough, len(self._buffer))
-                out += self._buffer[:take]
-                del self._buffer[:take]
+                take = min(self._passthrough, len(buf))
+                out += buf[:take]
+                del buf[:take]
                 self._passthrough -= take
                 continue
-            if self._buffer[0] == 0x24:  # '$': interleaved binary frame
-                if len(self._buffer) < 4:
-                    break
-                length = int.from_bytes(self._buffer[2:4], "big")
-                out += self._buffer[:4]
-                del self._buffer[:4]
-                self._passthrough = length
-                continue
-            if self._buffer[:1] in (b"\r", b"\n"):  # stray line ends between messages
-                out += self._buffer[:1]
-                del self._buffer[:1]
-                continue
-            end = self._buffer.find(b"\r\n\r\n")
+            if not self._line.replace(b"\r", b""):  # at a line start, as FFmpeg counts it
+                if buf[0] == 0x0D:
+                    self._line.append(0x0D)
+                    del buf[:1]
+                    continue
+                if buf[0] == 0x24:  # '$': interleaved binary frame
+                    if len(buf) < 4:
+                        break
+                    length = int.from_bytes(buf[2:4], "big")
+                    if length < MIN_FRAME:
+                        raise RelayBlocked("protocol")
+                    out += self._line + buf[:4]
+                    self._line.clear()
+                    del buf[:4]
+                    self._passthrough = length
+                    continue
+            end = buf.find(b"\n")
             if end < 0:
-                if len(self._buffer) > MAX_HEADER:
+                self._line += buf
+                buf.clear()
+                if len(self._line) > 2 * MAX_LINE:
                     raise RelayBlocked("protocol")
                 break
-            header = bytes(self._buffer[: end + 4])
-            body = _check_message(header)
-            out += header
-            del self._buffer[: end + 4]
-            self._passthrough = body
+            self._line += buf[: end + 1]
+            del buf[: end + 1]
+            out += self._end_line()
         return bytes(out)
 
-
-def _check_message(header: bytes) -> int:
-    """Judge one RTSP message header; return its body length."""
-    lines = header.decode("latin-1").split("\r\n")
-    first = lines[0].strip()
-    words = first.split()
-    if not words:
-        raise RelayBlocked("protocol")
-    if words[0].upper().startswith("RTSP/"):
-        if len(words) < 2 or not words[1].isdigit():
+    def _end_line(self) -> bytes:
+        raw = bytes(self._line)
+        self._line.clear()
+        text = raw[:-1].replace(b"\r", b"")
+        if len(text) > MAX_LINE or b"\0" in text:
             raise RelayBlocked("protocol")
-        if 300 <= int(words[1]) < 400:
+        if not text:  # end of the message: its body follows, raw
+            self._passthrough = max(0, self._content_length)
+            self._lines = self._content_length = 0
+            return raw
+        if self._lines == 0:
+            _check_first_line(text)
+        else:
+            lower = text.lower()
+            if lower.lstrip().startswith(b"location"):
+                raise RelayBlocked("redirect")
+            if lower.startswith(b"content-length:"):
+                match = _INTEGER.match(text, len(b"content-length:"))
+                self._content_length = int(match.group(1)) if match else 0
+                if self._content_length > MAX_BODY:
+                    raise RelayBlocked("protocol")
+        self._lines += 1
+        return raw
+
+
+def _check_first_line(text: bytes) -> None:
+    """A 3xx status, or a server-sent REDIRECT request, ends the session."""
+    words = text.split()
+    if not words:
+        return
+    if words[0].upper().startswith(b"RTSP/") and len(words) > 1:
+        match = _INTEGER.match(words[1])
+        if match and 300 <= int(match.group(1)) < 400:
             raise RelayBlocked("redirect")
-    elif words[0].upper() == "REDIRECT":  # a server-sent request to go elsewhere
+    elif words[0].upper() == b"REDIRECT":
         raise RelayBlocked("redirect")
-    length = 0
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if not sep:
-            continue
-        key = name.strip().lower()
-        if key == "location":
-            raise RelayBlocked("redirect")
-        if key == "content-length":
-            try:
-                length = int(value.strip())
-            except ValueError:
-                raise RelayBlocked("protocol") from None
-            if not 0 <= length <= MAX_BODY:
-                raise RelayBlocked("protocol")
-    return length
 
 
 class RtspRelay:
@@ -204,8 +229,6 @@ class RtspRelay:
                 await asyncio.gather(up, down, return_exceptions=True)
         except (OSError, TimeoutError):
             pass  # FFmpeg sees the closed socket; the camera is unreachable
-        except RelayBlocked:
-            pass
         finally:
             for writer in (client_w, server_w):
                 if writer is not None:

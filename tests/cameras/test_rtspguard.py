@@ -50,7 +50,8 @@ def test_ordinary_session_passes_unchanged_even_one_byte_at_a_time() -> None:
         reply(headers="Public: DESCRIBE\r\n")
         + reply(headers="Content-Type: application/sdp\r\n", body=sdp)
         + frame(0, b"RTSP/1.0 302 x\r\nLocation: y\r\n\r\n" + bytes(range(256)) * 4)
-        + frame(1, b"")
+        + frame(1, bytes(8))
+        + b"\r\n"  # an empty line between messages (FFmpeg reads it as an empty reply)
         + reply()
     )
     assert ServerStreamGuard().feed(stream) == stream
@@ -63,32 +64,75 @@ def test_ordinary_session_passes_unchanged_even_one_byte_at_a_time() -> None:
         reply("302 Moved", "Location: rtsp://169.254.169.254:80/\r\n"),
         reply("301 Moved Permanently", "Location: rtsp://127.0.0.1:1/\r\n"),
         reply("305 Use Proxy"),  # a 3xx without Location still goes nowhere
+        reply("302abc Moved"),  # atoi reads 302
         reply("200 OK", "location:rtsp://[::1]/\r\n"),  # any Location, any spelling
         b"REDIRECT rtsp://cam/ RTSP/1.0\r\nCSeq: 9\r\n\r\n",  # server-sent request
+        # FFmpeg drops every \r and ends lines at \n: the parser must read it the same way
+        b"RTSP/1.0 200 OK\nCSeq: 1\nLoc\ration: rtsp://127.0.0.1:1/\n\n",
+        b"RTSP/1.0 3\r02 Moved\nCSeq: 1\n\n",
     ],
 )
-def test_redirects_are_blocked_before_any_byte_of_them_passes(message: bytes) -> None:
+def test_redirects_are_blocked_before_the_offending_line_passes(message: bytes) -> None:
     guard = ServerStreamGuard()
-    before = reply() + frame(0, b"abc")
+    before = reply() + frame(0, b"abcdefgh")
     assert guard.feed(before) == before
+    passed = b""
     with pytest.raises(RelayBlocked) as caught:
-        guard.feed(message[:-2])  # incomplete header: held back, nothing forwarded
-        guard.feed(message[-2:])
+        for i in range(len(message)):
+            passed += guard.feed(message[i : i + 1])
     assert caught.value.reason == "redirect"
+    assert b"ocation" not in passed.replace(b"\r", b"") and b"302" not in passed
+    assert not passed.endswith(b"\n\n") and not passed.endswith(b"\n\r\n")
+
+
+def test_a_redirect_cannot_hide_behind_a_disagreement_about_where_a_header_ends() -> None:
+    """Header ended by a bare \\n\\n (as FFmpeg reads it) and a body holding \\r\\n\\r\\n: a
+    parser that looked for \\r\\n\\r\\n would take the wrong body span and let the 302 through
+    unparsed."""
+    body = b"x" * 200 + b"\r\n\r\n" + b"y" * 796
+    redirect = b"RTSP/1.0 302 Moved\r\nCSeq: 3\r\nLocation: rtsp://127.0.0.1:1/\r\n\r\n"
+    stream = b"RTSP/1.0 200 OK\nCSeq: 2\nContent-Length: 1000\n\n" + body + redirect
+    with pytest.raises(RelayBlocked):
+        ServerStreamGuard().feed(stream)
+
+
+def test_frames_inside_a_header_are_skipped_like_ffmpeg_skips_them() -> None:
+    """A '$' frame at the start of a header line is not header text for FFmpeg; its payload
+    must not count (a Content-Length in it would shift the body span)."""
+    hidden = frame(0, b"Content-Length: 9999\n")
+    stream = b"RTSP/1.0 200 OK\r\n" + hidden + b"CSeq: 1\r\n\r\n" + reply()
+    assert ServerStreamGuard().feed(stream) == stream  # body 0: the next reply is parsed
+    smuggle = b"RTSP/1.0 200 OK\r\n" + hidden + b"CSeq: 1\r\n\r\n" + reply("302 Moved")
+    with pytest.raises(RelayBlocked):
+        ServerStreamGuard().feed(smuggle)
 
 
 @pytest.mark.parametrize(
     "junk",
     [
-        reply(headers="Content-Length: many\r\n"),
-        reply(headers="Content-Length: -1\r\n"),
-        b"X" * 70_000,  # a header that never ends
+        reply(headers="Content-Length: 99999999\r\n"),
+        frame(0, b"1234567"),  # shorter than any RTP/RTCP packet: FFmpeg reads it as text
+        b"RTSP/1.0 200 OK\r\n\0Location: x\r\n\r\n",  # FFmpeg's C string ends at NUL
+        b"RTSP/1.0 200 OK\r\nX-Pad: " + b"a" * 5000 + b"\r\n\r\n",  # FFmpeg would truncate
+        b"X" * 10_000,  # a line that never ends
     ],
 )
-def test_malformed_replies_are_cut(junk: bytes) -> None:
+def test_what_ffmpeg_could_read_differently_is_cut(junk: bytes) -> None:
     with pytest.raises(RelayBlocked) as caught:
         ServerStreamGuard().feed(junk)
     assert caught.value.reason == "protocol"
+
+
+def test_content_length_is_read_like_strtol() -> None:
+    guard = ServerStreamGuard()
+    # " 12abc" -> 12; a later Content-Length wins; the body passes unparsed
+    head = b"RTSP/1.0 200 OK\r\nContent-Length: 3\r\nContent-Length:  12abc\r\n\r\n"
+    body = b"Location: x\n"
+    assert guard.feed(head + body + reply()) == head + body + reply()
+    # " Content-Length" (leading space) is no Content-Length to FFmpeg, nor to the guard
+    head = b"RTSP/1.0 200 OK\r\n Content-Length: 40\r\n\r\n"
+    with pytest.raises(RelayBlocked):
+        ServerStreamGuard().feed(head + reply("302 Moved"))
 
 
 def test_relay_url_keeps_credentials_path_and_query() -> None:
