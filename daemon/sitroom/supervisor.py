@@ -127,7 +127,7 @@ class SourceRunner:
                 down_seconds=round(down_for, 1),
             )
         elif status.state == "starting":
-            self.ctx.log.info("source_up")
+            self.ctx.log.debug("source_up")  # a city has thousands: recoveries are what matter
         status.state = "ok"
         status.last_success = now
         status.successes += 1
