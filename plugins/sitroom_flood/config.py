@@ -175,6 +175,12 @@ class FloodSourceConfig(SourceConfig):
     max_age: Duration = Field(
         default=21600.0, gt=0, description="Readings older than this are rejected (too_old)."
     )
+    describe: Literal["always", "when_seen"] = Field(
+        default="always",
+        description="Publish info and threshold series for every configured sensor at start "
+        "(always), or only once this source has received a reading from it (when_seen: a "
+        "standby gateway sharing sensors with another source adds no duplicate series).",
+    )
 
     @field_validator("sensors")
     @classmethod

@@ -85,6 +85,7 @@ class Ingestor:
         self._dirty = False
         self._saving: asyncio.Task[None] | None = None
         self._started = False
+        self._described: set[str] = set()
         self.accepted = 0
         self.reasons: Counter[str] = Counter()
 
@@ -141,26 +142,33 @@ class Ingestor:
     def publish_static(self) -> None:
         """Info, thresholds and zeroed counters: known before any reading arrives."""
         self.metrics.inc(m.RECEIVED, 0, sensor="")
-        for sensor_id, sensor in self.sensors.items():
-            self.metrics.info(
-                m.INFO,
-                sensor=sensor_id,
-                type=sensor.type,
-                location=sensor.location,
-                district=sensor.district,
-                river=sensor.river,
-                latitude="" if sensor.latitude is None else f"{sensor.latitude:.6f}",
-                longitude="" if sensor.longitude is None else f"{sensor.longitude:.6f}",
-            )
-            self.metrics.inc(m.RECEIVED, 0, sensor=sensor_id)
-            if sensor.thresholds is None:
-                continue
-            for level, value in zip(LEVELS, sensor.thresholds.as_tuple(), strict=True):
-                if sensor.type == "rain_gauge":
-                    self.metrics.set(m.RAIN_THRESHOLD, value * MM_PER_HOUR, sensor=sensor_id,
-                                     level=level)
-                else:
-                    self.metrics.set(m.THRESHOLD, value, sensor=sensor_id, level=level)
+        if self.config.describe == "always":
+            for sensor_id in self.sensors:
+                self._describe(sensor_id)
+
+    def _describe(self, sensor_id: str) -> None:
+        """One sensor's info, threshold and zeroed counter series."""
+        self._described.add(sensor_id)
+        sensor = self.sensors[sensor_id]
+        self.metrics.info(
+            m.INFO,
+            sensor=sensor_id,
+            type=sensor.type,
+            location=sensor.location,
+            district=sensor.district,
+            river=sensor.river,
+            latitude="" if sensor.latitude is None else f"{sensor.latitude:.6f}",
+            longitude="" if sensor.longitude is None else f"{sensor.longitude:.6f}",
+        )
+        self.metrics.inc(m.RECEIVED, 0, sensor=sensor_id)
+        if sensor.thresholds is None:
+            return
+        for level, value in zip(LEVELS, sensor.thresholds.as_tuple(), strict=True):
+            if sensor.type == "rain_gauge":
+                self.metrics.set(m.RAIN_THRESHOLD, value * MM_PER_HOUR, sensor=sensor_id,
+                                 level=level)
+            else:
+                self.metrics.set(m.THRESHOLD, value, sensor=sensor_id, level=level)
 
     # -- entry points ---------------------------------------------------------------------
 
@@ -279,6 +287,8 @@ class Ingestor:
         return self._level(sensor, values)
 
     def _accept(self, sensor_id: str, reading: Decoded, now: float) -> None:
+        if sensor_id not in self._described:
+            self._describe(sensor_id)
         sensor = self.sensors[sensor_id]
         state = self.state[sensor_id]
         at = self._validate(sensor_id, sensor, reading, state, now)

@@ -383,3 +383,19 @@ async def test_http_senml_packs_single_and_batched():
         summary = harness.source.ingest_body(json.dumps(packs).encode(), "application/json")
         assert summary["accepted"] == 2
         assert harness.value(m.ALERT_LEVEL, sensor="tide") == 2
+
+
+async def test_standby_source_describes_only_sensors_it_hears_from():
+    """describe: when_seen keeps a standby gateway from duplicating another source's series."""
+    async with SourceHarness.from_plugin(sitroom_flood, http_config(describe="when_seen")) as h:
+        h.source.ingestor.start()
+        assert h.samples(m.INFO) == {}
+        assert h.samples(m.THRESHOLD) == {}
+        now = time.time()
+        assert feed(h, {"sensor": "bkb", "level": 1.0, "ts": now - 1}, now=now) == 1
+        assert {key[0] for key in h.samples(m.INFO)} == {"bkb"}
+        assert {key[0] for key in h.samples(m.THRESHOLD)} == {"bkb"}
+
+
+async def test_default_source_describes_every_configured_sensor(gateway):
+    assert {key[0] for key in gateway.samples(m.INFO)} == set(sensors())
