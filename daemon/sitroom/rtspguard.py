@@ -137,7 +137,9 @@ class ServerStreamGuard:
             if lower.startswith(b"content-length:"):
                 match = _INTEGER.match(text, len(b"content-length:"))
                 self._content_length = int(match.group(1)) if match else 0
-                if self._content_length > MAX_BODY:
+                # FFmpeg keeps strtol's result in an int: a negative or wrapping value
+                # would make it read a different body length than we do. Refuse both.
+                if not 0 <= self._content_length <= MAX_BODY:
                     raise RelayBlocked("protocol")
         self._lines += 1
         return raw
@@ -150,8 +152,12 @@ def _check_first_line(text: bytes) -> None:
         return
     if words[0].upper().startswith(b"RTSP/") and len(words) > 1:
         match = _INTEGER.match(words[1])
-        if match and 300 <= int(match.group(1)) < 400:
-            raise RelayBlocked("redirect")
+        if match:
+            code = int(match.group(1))
+            if not 0 <= code < 1000:  # atoi would wrap it (4294967598 reads as 302)
+                raise RelayBlocked("protocol")
+            if 300 <= code < 400:
+                raise RelayBlocked("redirect")
     elif words[0].upper() == b"REDIRECT":
         raise RelayBlocked("redirect")
 
@@ -174,6 +180,7 @@ class RtspRelay:
         self.redirects = 0
         self.connections = 0
         self._server: asyncio.Server | None = None
+        self._closed = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
 
@@ -187,6 +194,7 @@ class RtspRelay:
 
     async def close(self) -> None:
         """Stop listening and cut every session; safe to call twice."""
+        self._closed = True  # a connection accepted just now must not start a session
         server, self._server = self._server, None
         if server is not None:
             server.close()
@@ -208,6 +216,9 @@ class RtspRelay:
 
     async def _session(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter
                        ) -> None:
+        if self._closed:
+            client_w.close()
+            return
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)

@@ -115,6 +115,10 @@ def test_frames_inside_a_header_are_skipped_like_ffmpeg_skips_them() -> None:
         b"RTSP/1.0 200 OK\r\n\0Location: x\r\n\r\n",  # FFmpeg's C string ends at NUL
         b"RTSP/1.0 200 OK\r\nX-Pad: " + b"a" * 5000 + b"\r\n\r\n",  # FFmpeg would truncate
         b"X" * 10_000,  # a line that never ends
+        # int32 wrap: FFmpeg reads -4294967295 as 1 and would desynchronise from the guard
+        b"RTSP/1.0 200 OK\r\nContent-Length: -4294967295\r\n\r\n$X\n\n",
+        b"RTSP/1.0 200 OK\r\nContent-Length: -1\r\n\r\n",
+        b"RTSP/1.0 4294967598 Moved\r\n\r\n",  # atoi wraps this status to 302
     ],
 )
 def test_what_ffmpeg_could_read_differently_is_cut(junk: bytes) -> None:
