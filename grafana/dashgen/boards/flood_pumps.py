@@ -76,7 +76,9 @@ def build() -> dict[str, Any]:
               thresholds=[(None, RED), (0.2, YELLOW), (0.4, GREEN)],
               options={"orientation": "horizontal", "displayMode": "basic"}),
         Panel("bargauge", "Seconds since last reading", [Query(
-            flood(f"time() - sitroom_flood_sensor_last_seen_timestamp_seconds{{{S}}}"),
+            # newest over every source: a sensor that failed over is not silent
+            "time() - max by (sensor) ("
+            + flood(f"sitroom_flood_sensor_last_seen_timestamp_seconds{{{S}}}") + ")",
             "{{sensor}}", instant=True)], w=8, unit="s",
               thresholds=[(None, GREEN), (600, YELLOW), (900, RED)],
               options={"orientation": "horizontal", "displayMode": "basic"},
