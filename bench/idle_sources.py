@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import os
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -67,15 +69,25 @@ async def measure(count: int, settle: float = 12.0) -> tuple[float, float]:
     return grown, cpu
 
 
+def one(count: int) -> str:
+    grown, cpu = asyncio.run(measure(count))
+    per = f"{grown / count / 1024:.1f} KiB" if count else "-"
+    return f"{count:>8} {grown / 2**20:>9.1f} MiB {per:>11} {cpu:>12.3f}"
+
+
 def main() -> None:
-    configure_logging("warning")
+    """Each count in a fresh process: memory freed by one run would flatter the next."""
     print(f"machine: {os.cpu_count()} cpus, load {os.getloadavg()[0]:.2f}")
     print(f"{'sources':>8} {'RSS growth':>12} {'per source':>11} {'CPU (cores)':>12}")
     for count in (0, 1000, 5000):
-        grown, cpu = asyncio.run(measure(count))
-        per = f"{grown / count / 1024:.1f} KiB" if count else "-"
-        print(f"{count:>8} {grown / 2**20:>9.1f} MiB {per:>11} {cpu:>12.3f}")
+        result = subprocess.run([sys.executable, "-m", "bench.idle_sources", str(count)],
+                                capture_output=True, text=True, check=True, timeout=120)
+        print(result.stdout.rstrip("\n").splitlines()[-1])
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1:
+        configure_logging("warning")
+        print(one(int(sys.argv[1])))
+    else:
+        main()
