@@ -66,6 +66,7 @@ class SourceContext:
         self._state_dir = state_dir
         self._publish = publish
         self._on_success = on_success
+        self._save_locks: dict[str, asyncio.Lock] = {}
         self._state_warned: set[str] = set()
 
     def mark_success(self) -> None:
@@ -115,7 +116,11 @@ class SourceContext:
         """
         payload = json.dumps(data, separators=(",", ":")).encode("utf-8")
         path = self.state_path(filename)
-        await self.run_blocking(_write_atomic, path, payload)
+        lock = self._save_locks.setdefault(filename, asyncio.Lock())
+        async with lock:
+            # shielded: a cancelled caller must not release the lock while the thread still
+            # writes, or an older snapshot could be renamed over a newer one
+            await asyncio.shield(self.run_blocking(_write_atomic, path, payload))
 
     def load_state_json(self, filename: str) -> Any | None:
         """What `save_state_json` stored, or None when there is none or it is unreadable.

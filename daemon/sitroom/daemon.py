@@ -77,6 +77,7 @@ class Daemon:
         self.plugins = plugins or load_plugins()
         self.store = MetricStore()
         self.core: MetricWriter = self.store.writer("__sitroom__", sm.ALL)
+        self._state_dir: Path | None = None
         self.runners: dict[str, SourceRunner] = {}
         self.failed_starts: set[str] = set()  # sources whose factory raised (retried on reload)
         self.published: dict[str, dict[str, ValidatedSource]] = {}
@@ -96,8 +97,11 @@ class Daemon:
 
     @property
     def state_dir(self) -> Path:
-        path = Path(self.daemon_config.state_dir)
-        return path if path.is_absolute() else self.config_dir / path
+        """Fixed at start: a reload that moved it would hand restarted sources empty state."""
+        if self._state_dir is None:
+            path = Path(self.daemon_config.state_dir)
+            self._state_dir = path if path.is_absolute() else self.config_dir / path
+        return self._state_dir
 
     @property
     def token(self) -> str | None:
@@ -460,14 +464,16 @@ async def run_daemon(
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     reloading: set[asyncio.Task[Any]] = set()
+    pending: list[bool] = []
     daemon_ref: list[Daemon] = []
 
     def on_hup() -> None:
         if not daemon_ref or not daemon_ref[0].ready:
             log.warning("reload_ignored", reason="daemon not ready")
             return
-        if reloading:  # reloads are serialised anyway; one queued behind is enough
-            log.info("reload_already_running")
+        if reloading:  # a reload is running: run once more after it, with the newest files
+            pending.append(True)
+            log.info("reload_queued")
             return
         task = asyncio.create_task(daemon_ref[0].reload(), name="sighup-reload")
         reloading.add(task)
@@ -477,6 +483,9 @@ async def run_daemon(
         reloading.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("reload_failed", error=str(task.exception()), exc_info=task.exception())
+        if pending and not stop.is_set():
+            pending.clear()
+            on_hup()
 
     # signal handlers first thing: a SIGTERM during a slow start must still drain cleanly
     loop.add_signal_handler(signal.SIGTERM, stop.set)

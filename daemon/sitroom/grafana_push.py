@@ -88,6 +88,7 @@ def push(url: str, token: str, boards: list[tuple[Path, dict[str, Any]]], folder
     """Ensure the folder, then create/update each dashboard; return (uid, outcome) pairs."""
     from grafana_client import GrafanaApi
     from grafana_client.client import GrafanaClientError, GrafanaException
+    from niquests.exceptions import RequestException
 
     api = GrafanaApi.from_url(url, credential=token, timeout=timeout)
     try:
@@ -120,6 +121,9 @@ def push(url: str, token: str, boards: list[tuple[Path, dict[str, Any]]], folder
     except GrafanaException as exc:
         # exc.message holds the status and Grafana's message, never our request headers.
         raise PushError(f"Grafana at {redact_url(url)}: {exc.message}") from None
+    except (RequestException, ValueError) as exc:
+        # refused connections, TLS and DNS errors, a proxy's HTML page instead of JSON
+        raise PushError(f"Grafana at {redact_url(url)}: {type(exc).__name__}") from None
 
 
 def cmd_grafana_push(args: argparse.Namespace) -> int:

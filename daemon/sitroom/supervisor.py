@@ -37,6 +37,10 @@ def backoff_delay(
     return delay / 2 + (rng or random).random() * delay / 2
 
 
+async def _publish_nothing(parent: str, configs: list[dict[str, Any]]) -> None:
+    """What a stopped source's publish_sources does: nothing."""
+
+
 def error_reason(exc: BaseException) -> str:
     if isinstance(exc, SourceError):
         return exc.reason
@@ -94,6 +98,7 @@ class SourceRunner:
         """
         self._stopped = True
         self.ctx.metrics.close()
+        self.ctx._publish = _publish_nothing  # nor overwrite a successor's children
         stopped = True
         if self.task is not None and not self.task.done():
             self.task.cancel()

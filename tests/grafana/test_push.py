@@ -156,3 +156,25 @@ async def test_bad_token_file_is_refused_before_any_request(grafana, tmp_path):
 async def test_bad_url_is_refused(token_file):
     code, _, err = await push("ftp://127.0.0.1/", token_file)
     assert code == 2 and "--url must start with http" in err
+
+
+def test_unreachable_grafana_is_a_clear_error_not_a_traceback(tmp_path):
+    """A refused connection (nothing listens on the port) ends in one line, exit 1."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    token = tmp_path / "token"
+    token.write_text("glsa_unreachable_test_token\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "sitroom.cli", "grafana", "push",
+         "--url", f"http://127.0.0.1:{port}", "--token-file", str(token)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert f"127.0.0.1:{port}" in result.stderr
+    assert "glsa_unreachable_test_token" not in result.stderr + result.stdout
