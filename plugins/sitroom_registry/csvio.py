@@ -21,19 +21,10 @@ from sitroom_registry.models import (
     check_stream,
     parse_model,
 )
+from sitroom_registry.store import OWNER_COLUMNS
 
 STREAM_COLUMNS = ("url", "protocol", "host", "port", "path", "username", "password")
-DETAIL_COLUMNS = (
-    "owner_name",
-    "contact_phone",
-    "contact_email",
-    "owner_type",
-    "address",
-    "district",
-    "location_name",
-    "latitude",
-    "longitude",
-)
+DETAIL_COLUMNS = OWNER_COLUMNS
 EXPORT_COLUMNS = [
     "id",
     "camera_name",

@@ -97,12 +97,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
-PUBLIC_COLUMNS = [
-    "id",
-    "camera_name",
-    "status",
-    "created_at",
-    "updated_at",
+OWNER_COLUMNS = (
     "owner_name",
     "contact_phone",
     "contact_email",
@@ -112,11 +107,18 @@ PUBLIC_COLUMNS = [
     "location_name",
     "latitude",
     "longitude",
-    "protocol",
-    "host",
-    "port",
-    "path",
-    "pinned_address",
+)
+"""Who owns a camera and where it is: what a registration says besides its stream."""
+ADDRESS_COLUMNS = ("protocol", "host", "port", "path", "pinned_address")
+
+PUBLIC_COLUMNS = [
+    "id",
+    "camera_name",
+    "status",
+    "created_at",
+    "updated_at",
+    *OWNER_COLUMNS,
+    *ADDRESS_COLUMNS,
     "consent_at",
     "source",
     "probe_result",
@@ -126,24 +128,7 @@ PUBLIC_COLUMNS = [
     "height",
     "codec",
 ]
-EDITABLE = frozenset(
-    [
-        "owner_name",
-        "contact_phone",
-        "contact_email",
-        "owner_type",
-        "address",
-        "district",
-        "location_name",
-        "latitude",
-        "longitude",
-        "protocol",
-        "host",
-        "port",
-        "path",
-        "pinned_address",
-    ]
-)
+EDITABLE = frozenset((*OWNER_COLUMNS, *ADDRESS_COLUMNS))
 
 
 class NotFound(Exception):
