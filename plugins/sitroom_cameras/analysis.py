@@ -36,25 +36,41 @@ class FrameReport:
     cpu_seconds: float = 0.0
 
 
-def resize_to_width(grey: np.ndarray, width: int) -> np.ndarray:
+def resize_to_width(grey: np.ndarray, width: int, fast: bool = False) -> np.ndarray:
+    """Scale to `width`, keeping the aspect ratio.
+
+    Shrinking area-averages (every source pixel counts) unless `fast`: bilinear is ~4x
+    cheaper and enough once the picture has already been area-averaged to under 2x the
+    target, as `downscale()` output has.
+    """
     h, w = grey.shape[:2]
     if w == width:
         return grey
     height = max(1, round(h * width / w))
-    interp = cv2.INTER_AREA if width < w else cv2.INTER_LINEAR
+    interp = cv2.INTER_AREA if width < w and not fast else cv2.INTER_LINEAR
     return cv2.resize(grey, (width, height), interpolation=interp)
 
 
 def downscale(grey: np.ndarray, width: int) -> np.ndarray:
-    """Shrink cheaply: skip rows/columns down to ~2x the target, then average (INTER_AREA).
+    """Shrink cheaply: keep every n-th row and column down to the target width or just
+    above it, then area-average the rest of the way.
 
-    Area-averaging a whole 1080p frame costs more than decoding it does; sampling every
-    n-th pixel first keeps enough oversampling that small moving objects still register.
+    Reading the picture is the cost: on a 1080p frame fresh from the decoder, averaging
+    every other row (the old 2x-then-area path) took 0.8 ms, as much as the rest of the
+    analysis; every 4th row and column takes 0.3 ms. Motion and tamper are measured after
+    a Gaussian blur at 320 px, which averages the sensor noise that skipping keeps.
     """
-    step = grey.shape[1] // (2 * width)
+    step = grey.shape[1] // width
     if step >= 2:
-        grey = grey[::step, ::step]
+        grey = np.ascontiguousarray(grey[::step, ::step])
     return resize_to_width(grey, min(width, grey.shape[1]))
+
+
+def laplacian_variance(grey: np.ndarray) -> float:
+    """Focus measure: variance of the Laplacian (16-bit is exact for 8-bit input, and
+    3x cheaper than float64)."""
+    _, std = cv2.meanStdDev(cv2.Laplacian(grey, cv2.CV_16S))
+    return float(std[0][0]) ** 2
 
 
 class Analyzer:
@@ -85,11 +101,11 @@ class Analyzer:
         started = time.thread_time()
         cfg = self.cfg
         view = downscale(grey, max(cfg.snapshot_width, cfg.width))
-        raw = resize_to_width(view, min(cfg.width, view.shape[1]))
+        raw = resize_to_width(view, min(cfg.width, view.shape[1]), fast=True)
         small = cv2.GaussianBlur(raw, (5, 5), 0)
         h, w = small.shape
-        brightness = float(np.mean(small)) / 255.0
-        sharpness = float(cv2.Laplacian(raw, cv2.CV_64F).var())
+        brightness = cv2.mean(small)[0] / 255.0
+        sharpness = laplacian_variance(raw)
 
         if self._prev is None or self._prev.shape != small.shape:
             motion_mask = np.zeros_like(small)
@@ -97,7 +113,7 @@ class Analyzer:
         else:
             diff = cv2.absdiff(small, self._prev)
             _, motion_mask = cv2.threshold(diff, cfg.motion_diff, 255, cv2.THRESH_BINARY)
-            still = float(np.mean(cv2.absdiff(raw, self._prev_raw))) < cfg.frozen_diff
+            still = cv2.norm(raw, self._prev_raw, cv2.NORM_L1) / raw.size < cfg.frozen_diff
         self._prev, self._prev_raw = small, raw
         if still:
             self._still_since = self._still_since if self._still_since is not None else now

@@ -25,7 +25,6 @@ class FeedStats:
         self.lock = threading.Lock()
         self.frames = 0
         self.gop: int | None = None
-        self.last_wall: float | None = None
         self.last_mono: float | None = None
         self._times: deque[float] = deque(maxlen=64)
         self.since_key: int | None = None
@@ -35,7 +34,6 @@ class FeedStats:
         with self.lock:
             self.frames += 1
             self.last_mono = now
-            self.last_wall = time.time()
             self._times.append(now)
             if keyframe:
                 if self.since_key is not None:
@@ -43,6 +41,13 @@ class FeedStats:
                 self.since_key = 0
             elif self.since_key is not None:
                 self.since_key += 1
+
+    @property
+    def last_wall(self) -> float | None:
+        """Wall-clock time of the last frame: now minus its age, so a clock step since is
+        reflected (and the per-packet path reads one clock, not two)."""
+        age = self.age()
+        return None if age is None else time.time() - age
 
     @property
     def fps(self) -> float:

@@ -14,6 +14,7 @@ otherwise follow an RTSP redirect to any address it names.
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 import time
 from typing import Any
@@ -69,6 +70,7 @@ class AvFeed(Feed):
         self._key: av.Packet | None = None  # "keyframes" mode: newest undecoded keyframe
         self._gop_packets: list[av.Packet] | None = []  # since the last keyframe (bounded)
         self._need_key = True
+        self._switch_after: int | None = None  # GOP length (frames) that needs mode "all"
         self._pace_base: float | None = None
         self.mode = "keyframes"
         self.codec = ""
@@ -159,26 +161,27 @@ class AvFeed(Feed):
         if self.codec == "mjpeg":
             self.mode = "jpeg"
         self._opened.set()
+        time_base = float(stream.time_base) if stream.time_base else None
         while not self._stop.is_set():
             for packet in container.demux(stream):
                 if self._stop.is_set():
                     return
                 if not packet.size:
                     continue
-                if self._loop_file:
-                    self._pace(packet, stream.time_base)
+                if self._loop_file and time_base:
+                    self._pace(packet, time_base)
                 self._on_packet(packet)
             if not self._loop_file:
                 raise SourceError("disconnected", f"camera {self._name}: stream ended")
             container.seek(0)
             self._pace_base = None
 
-    def _pace(self, packet: av.Packet, time_base: Any) -> None:
+    def _pace(self, packet: av.Packet, time_base: float) -> None:
         """Play a file at its own speed, like a live camera would send it."""
         ts = packet.dts if packet.dts is not None else packet.pts
-        if ts is None or time_base is None:
+        if ts is None:
             return
-        t = float(ts * time_base)
+        t = ts * time_base
         now = time.monotonic()
         if self._pace_base is None:
             self._pace_base = now - t
@@ -202,7 +205,11 @@ class AvFeed(Feed):
             if self.mode == "jpeg":
                 return
             before = self.mode
-            self._choose_mode()
+            # the mode can only change at a keyframe (new GOP length, new fps) or when the
+            # current GOP outgrows the interval; checking just then keeps packets cheap
+            if (key or self._switch_after is None
+                    or (self.stats.since_key or 0) > self._switch_after):
+                self._choose_mode()
             if self.mode != "all":
                 return
             if before != "all":
@@ -222,9 +229,13 @@ class AvFeed(Feed):
 
     def _choose_mode(self) -> None:
         """Keyframes only while one arrives at least every ~1.5 analysis intervals."""
-        fps = self.stats.fps or self.nominal_fps
-        if not fps or self._long_gop == "keyframes":
+        if self._long_gop == "keyframes":
+            self._switch_after = sys.maxsize  # never
             return
+        fps = self.stats.fps or self.nominal_fps
+        if not fps:
+            return
+        self._switch_after = int(1.5 * self._interval * fps)
         frames = max(self.stats.gop or 0, self.stats.since_key or 0)
         if not frames:
             return

@@ -20,6 +20,9 @@ WARMUP_FRAMES = 3
 FLAT_STD = 6.0  # grey levels: a lens cap or paint leaves almost no variation
 CHANGE_MOVED = 0.6  # share of reference edges missing from the current picture
 SHARPNESS_LOST = 0.25  # current sharpness below this share of the usual: defocused/sprayed
+# the reference learns over minutes, so its edges change slowly: redraw them every few
+# learned frames (and on each of the first few, while the reference is still forming)
+EDGE_REFRESH = 5
 
 
 @dataclass
@@ -62,7 +65,8 @@ class ReferenceScene:
             cv2.accumulateWeighted(small, self.mean, max(alpha, 1.0 / (self.frames + 1)))
             self.sharpness += (sharpness - self.sharpness) * max(alpha, 1.0 / (self.frames + 1))
             self.frames += 1
-            self.edges = _edges(self.mean.astype(np.uint8))
+            if self.frames <= EDGE_REFRESH or self.frames % EDGE_REFRESH == 0:
+                self.edges = _edges(self.mean.astype(np.uint8))
         return TamperReading(change, condition)
 
     def _classify(self, small: np.ndarray, sharpness: float, change: float) -> str | None:

@@ -162,3 +162,89 @@ def test_tampering_is_recognised(vtest: Path, paint, expected: str) -> None:  # 
         pipe.feed(paint(grey))
     tamper = [rule for zone, rule in pipe.events if rule.startswith("tamper_")]
     assert tamper == [f"tamper_{expected}"], (tamper, [r.tamper for r in pipe.reports])
+
+
+# -- a 1080p-class camera: the analysis skips rows and columns before averaging ----------
+
+SCALE = 2.5  # 768x576 -> 1920x1440, a 4:3 camera as wide as a 1080p one
+
+
+def upscaled(frames: list[np.ndarray]) -> list[np.ndarray]:
+    return [cv2.resize(g, None, fx=SCALE, fy=SCALE, interpolation=cv2.INTER_CUBIC)
+            for g in frames]
+
+
+def scaled_config(**analysis: object) -> CameraConfig:
+    cfg = config(**analysis).model_dump()
+    for zone in cfg["zones"]:
+        zone["polygon"] = [[x * SCALE, y * SCALE] for x, y in zone["polygon"]]
+    return CameraConfig.model_validate(cfg)
+
+
+def test_a_full_hd_camera_sees_motion_where_people_walk(vtest: Path) -> None:
+    frames = footage(vtest, limit=12)
+    small, large = Pipeline(config(people=False)), Pipeline(scaled_config(people=False))
+    for grey, big in zip(frames, upscaled(frames), strict=True):
+        small.feed(grey)
+        large.feed(big)
+    reports = large.reports[2:]
+    walkway = np.mean([r.zone_motion["walkway"] for r in reports])
+    lawn = np.mean([r.zone_motion["lawn"] for r in reports])
+    assert walkway > 5 * lawn + 1e-4, (walkway, lawn)
+    # the same scene measures about the same at either resolution
+    for a, b in zip(small.reports[2:], reports, strict=True):
+        assert abs(a.motion - b.motion) <= 0.5 * max(a.motion, b.motion) + 0.002, (a, b)
+        assert abs(a.brightness - b.brightness) < 0.02
+    assert large.analyzer.snapshot is not None
+    assert large.analyzer.snapshot.shape == (360, 480)
+    assert not [e for e in large.events if e[1].startswith("tamper_") or e[1] == "frozen"]
+
+
+@pytest.mark.parametrize(
+    ("paint", "expected"),
+    [
+        (lambda g: np.zeros_like(g), "covered"),
+        (lambda g: cv2.GaussianBlur(g, (0, 0), 20), "defocused"),
+        (lambda g: np.ascontiguousarray(g[::-1, ::-1]), "moved"),
+    ],
+)
+def test_a_full_hd_camera_recognises_tampering(vtest: Path, paint, expected: str) -> None:  # type: ignore[no-untyped-def]
+    frames = upscaled(footage(vtest, limit=14))
+    pipe = Pipeline(scaled_config(people=False))
+    for grey in frames[:8]:
+        pipe.feed(grey)
+    for grey in frames[8:]:
+        pipe.feed(paint(grey))
+    tamper = [rule for zone, rule in pipe.events if rule.startswith("tamper_")]
+    assert tamper == [f"tamper_{expected}"], (tamper, [r.tamper for r in pipe.reports])
+
+
+@pytest.mark.parametrize(("size", "width", "expected"), [
+    ((1920, 1080), 480, (270, 480)),  # every 4th pixel, nothing else
+    ((1280, 720), 480, (270, 480)),  # every 2nd pixel, then area-averaged 640 -> 480
+    ((768, 576), 480, (360, 480)),  # area-averaged only
+    ((320, 240), 480, (240, 320)),  # never enlarged
+])
+def test_downscale_keeps_the_picture_and_its_aspect(size, width, expected) -> None:  # type: ignore[no-untyped-def]
+    from sitroom_cameras.analysis import downscale
+
+    w, h = size
+    grey = np.zeros((h, w), np.uint8)
+    grey[h // 4:h // 2, w // 2:3 * w // 4] = 200  # a bright block in the upper right
+    out = downscale(grey, width)
+    assert out.shape == expected
+    assert out.flags.c_contiguous
+    oh, ow = out.shape
+    assert out[3 * oh // 8, 5 * ow // 8] == 200  # the block's centre is still bright
+    assert out[3 * oh // 4, ow // 4] == 0  # and the rest still dark
+
+
+def test_laplacian_variance_matches_the_float_definition() -> None:
+    from sitroom_cameras.analysis import laplacian_variance
+
+    rng = np.random.default_rng(7)
+    grey = rng.integers(0, 256, (180, 320), dtype=np.uint8)  # worst case: full-range noise
+    kernel = np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], np.float64)
+    reference = cv2.filter2D(grey.astype(np.float64), -1, kernel,
+                             borderType=cv2.BORDER_REFLECT_101).var()
+    assert laplacian_variance(grey) == pytest.approx(reference, rel=1e-9)
