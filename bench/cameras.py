@@ -2,19 +2,24 @@
 
 Streams: 1080p H.264, 25 fps, GOP 1 s (25 frames), made with ffmpeg into a temp dir, from
 real footage (OpenCV's vtest.avi, upscaled) when ../shared/data is present, and ffmpeg's
-testsrc2 (a detailed synthetic picture, the harder case for the decoder).
+testsrc2 (a detailed synthetic picture).
 
 Measured in one run, CPU time (all threads) per second of video:
 - naive: `cv2.VideoCapture.read()` every frame (decode + BGR conversion of all 25 frames/s),
   analysing one frame a second with the same Analyzer;
 - sitroom pipeline: demux every packet, decode only keyframes (1 per second) as the camera
-  source does, analyse each with the same Analyzer;
-- sitroom live: N file cameras through the real CameraSource (reader threads, event loop,
-  worker pool of 2), played in real time for a fixed wall time; CPU of the whole process.
+  source does, analyse each with the same Analyzer. Steady state, like a camera connected
+  for hours: the clip is opened once (its open cost is printed apart) and played several
+  times over, as the file feed loops it; the median of three runs, with the split into
+  decoding, analysis and demuxing (thread CPU time);
+- sitroom live: N cameras through the real CameraSource (reader threads, event loop,
+  worker pool of 2) for a fixed wall time, CPU of the whole process split by thread:
+  file cameras played in real time, and (when GStreamer's RTSP server is installed) RTSP
+  cameras over TCP from a real RTSP server (its own CPU is not counted).
 cameras per core = video seconds per CPU second. People detection (HOG) is off in the main
 figures and measured separately: it costs far more than decoding when people are in view.
 
-    .venv/bin/python -m bench cameras          (about 1.5 minutes on 2 cores)
+    .venv/bin/python -m bench cameras          (about 3 minutes on 2 cores)
 """
 
 from __future__ import annotations
@@ -24,8 +29,13 @@ import os
 import platform
 import resource
 import shutil
+import socket
 import subprocess
+import sys
 import tempfile
+import threading
+import time
+from collections import Counter
 from pathlib import Path
 
 import av
@@ -33,13 +43,18 @@ import cv2
 
 SECONDS = 12
 FPS = 25
+LOOPS = 4  # plays of the clip per pipeline run (48 camera-seconds)
+RUNS = 3
 LIVE_CAMERAS = 20
 LIVE_SECONDS = 15.0
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "video" / "vtest.avi"
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "data" / "video" / "vtest.avi"
+RTSP_SERVER = ROOT / "tests" / "cameras" / "rtsp_server.py"
+GST_PYTHON = "/usr/bin/python3"  # Debian's python3-gi with GstRtspServer
 
 
 def make_clip(out: Path, source: Path | None, size: str = "1920:1080",
-              bitrate: str = "4M") -> Path:
+              bitrate: str = "4M", seconds: int = SECONDS) -> Path:
     """A camera-like H.264 stream: main profile, constant ~bitrate (a typical 1080p CCTV
     main stream runs at 4 Mbit/s), a keyframe every second and no scene-cut keyframes."""
     ffmpeg = shutil.which("ffmpeg") or "/usr/bin/ffmpeg"
@@ -48,7 +63,7 @@ def make_clip(out: Path, source: Path | None, size: str = "1920:1080",
     else:
         inputs = ["-f", "lavfi", "-i", f"testsrc2=size={size.replace(':', 'x')}:rate={FPS}"]
     subprocess.run(
-        [ffmpeg, "-v", "error", "-y", *inputs, "-t", str(SECONDS), "-vf",
+        [ffmpeg, "-v", "error", "-y", *inputs, "-t", str(seconds), "-vf",
          f"scale={size},fps={FPS}", "-c:v", "libx264", "-preset", "veryfast",
          "-profile:v", "main", "-g", str(FPS), "-keyint_min", str(FPS), "-sc_threshold", "0",
          "-b:v", bitrate, "-maxrate", bitrate, "-bufsize", bitrate, "-pix_fmt", "yuv420p",
@@ -94,58 +109,164 @@ def naive(path: Path, people: bool = False) -> tuple[float, int]:
     return cpu() - start, frames
 
 
-def pipeline(path: Path, people: bool = False) -> tuple[float, int, float]:
-    """What a camera source does per second of video: demux all, decode keyframes only."""
+class Split:
+    """Thread CPU time of one pipeline run, by stage."""
+
+    def __init__(self) -> None:
+        self.decode = self.analyse = self.total = 0.0
+        self.seconds = 0
+        self.key_bytes = 0
+
+    @property
+    def demux(self) -> float:
+        return self.total - self.decode - self.analyse
+
+    def ms(self, value: float) -> float:
+        return 1000 * value / self.seconds
+
+
+def pipeline(path: Path, people: bool = False, loops: int = LOOPS) -> tuple[Split, float]:
+    """What a camera source does per second of video: demux all, decode keyframes only.
+
+    Returns the steady-state split and, apart, the CPU seconds opening the clip took."""
     from sitroom_cameras.analysis import Analyzer
     from sitroom_cameras.decode import VideoDecoder
     from sitroom_cameras.feed import FeedStats
 
     analyzer = Analyzer(_config(path, people=people))
-    start = cpu()
+    clock = time.thread_time
+    opened = clock()
     container = av.open(str(path))
     stream = container.streams.video[0]
     ctx = stream.codec_context
     decoder = VideoDecoder(ctx.name, bytes(ctx.extradata or b""), (ctx.width, ctx.height))
-    stats, analysed, key_bytes = FeedStats(), 0, 0
-    for packet in container.demux(stream):
-        if not packet.size:
-            continue
-        stats.frame(bool(packet.is_keyframe))
-        if packet.is_keyframe:
-            key_bytes += packet.size
+    open_cost = clock() - opened
+    stats, split = FeedStats(), Split()
+    time_base = float(stream.time_base)
+    start = clock()
+    for _ in range(loops):
+        for packet in container.demux(stream):
+            if not packet.size:
+                continue
+            key = bool(packet.is_keyframe)
+            stats.frame(key, packet.pts * time_base if packet.pts is not None else None)
+            if not key:
+                continue
+            split.key_bytes += packet.size
+            t0 = clock()
             decoded = decoder.decode([packet], keyframes=True)
+            t1 = clock()
+            split.decode += t1 - t0
             if decoded.grey is not None:
-                analyzer.analyse(decoded.grey, decoded.full_size, analysed)
-                analysed += 1
+                analyzer.analyse(decoded.grey, decoded.full_size, split.seconds)
+                split.analyse += clock() - t1
+                split.seconds += 1
+        container.seek(0)
+    split.total = clock() - start
     container.close()
-    return cpu() - start, analysed, key_bytes / max(analysed, 1) / 1024
+    return split, open_cost
 
 
-async def _live(path: Path, cameras: int, seconds: float) -> tuple[float, int]:
+def pipeline_rows(label: str, path: Path) -> list[str]:
+    """The median of RUNS pipeline runs, as a table row, and its split."""
+    runs = sorted((pipeline(path) for _ in range(RUNS)), key=lambda r: r[0].total / r[0].seconds)
+    split, open_cost = runs[len(runs) // 2]
+    spread = ", ".join(f"{s.ms(s.total):.1f}" for s, _ in runs)
+    note = (f"{split.key_bytes / split.seconds / 1024:.0f} KiB keyframes; decode "
+            f"{split.ms(split.decode):.1f} + analysis {split.ms(split.analyse):.1f} + demux "
+            f"{split.ms(split.demux):.1f} ms; runs {spread} ms; opening the stream "
+            f"{1000 * open_cost:.0f} ms once")
+    return [_row(label, split.total, split.seconds, note)]
+
+
+def _thread_cpu() -> dict[int, tuple[str, float]]:
+    """CPU seconds so far of each thread of this process, with its Python thread name."""
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[int, tuple[str, float]] = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            fields = Path(f"/proc/self/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        name = names.get(int(tid), "other")
+        role = ("readers" if name.startswith("camera-reader") else
+                "event loop" if name == "MainThread" else
+                "decode+analysis" if name.startswith("ThreadPoolExecutor") else "other")
+        out[int(tid)] = (role, (int(fields[11]) + int(fields[12])) / tick)
+    return out
+
+
+async def _live(source: dict[str, str], cameras: int, seconds: float
+                ) -> tuple[float, int, Counter[str]]:
     from concurrent.futures import ThreadPoolExecutor
 
     import sitroom_cameras as plugin
     from sitroom.testing import SourceHarness
 
     harnesses = [SourceHarness.from_plugin(plugin, {
-        "kind": "camera", "name": f"cam{i}", "path": str(path), "analysis": {"people": False}})
+        "kind": "camera", "name": f"cam{i}", **source, "analysis": {"people": False}})
         for i in range(cameras)]
     pool = ThreadPoolExecutor(max_workers=2)
     for h in harnesses:
         h.ctx._executor = pool  # one bounded pool for all cameras, as in the daemon
         h.start()
     await asyncio.sleep(3.0)  # connect and warm up
-    start = cpu()
-    before = sum(h.value("sitroom_camera_frames_analysed_total", camera=h.ctx.name) or 0
-                 for h in harnesses)
+
+    def analysed() -> float:
+        return sum(h.value("sitroom_camera_frames_analysed_total", camera=h.ctx.name) or 0
+                   for h in harnesses)
+
+    start, before, threads = cpu(), analysed(), _thread_cpu()
     await asyncio.sleep(seconds)
-    used = cpu() - start
-    after = sum(h.value("sitroom_camera_frames_analysed_total", camera=h.ctx.name) or 0
-                for h in harnesses)
+    used, after, threads_after = cpu() - start, analysed(), _thread_cpu()
     for h in harnesses:
         await h.__aexit__(None, None, None)
     pool.shutdown(wait=False)
-    return used, int(after - before)
+    by_role: Counter[str] = Counter()
+    for tid, (role, spent) in threads_after.items():
+        by_role[role] += spent - threads.get(tid, (role, 0.0))[1]
+    return used, int(after - before), by_role
+
+
+def live_row(label: str, source: dict[str, str]) -> str:
+    used, analysed, by_role = asyncio.run(_live(source, LIVE_CAMERAS, LIVE_SECONDS))
+    camera_seconds = LIVE_CAMERAS * LIVE_SECONDS
+    split = " + ".join(f"{role} {1000 * by_role[role] / camera_seconds:.1f}"
+                       for role in ("decode+analysis", "readers", "event loop") if role in by_role)
+    return _row(f"{label}: {LIVE_CAMERAS} cameras in real time, whole process", used,
+                camera_seconds, f"{split} ms; {analysed} of {camera_seconds:.0f} analyses "
+                f"in {LIVE_SECONDS:.0f} s")
+
+
+class RtspServer:
+    """GStreamer's RTSP server (tests/cameras/rtsp_server.py) on a free loopback port."""
+
+    def __init__(self, clip: Path) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.proc = subprocess.Popen([GST_PYTHON, str(RTSP_SERVER), str(self.port), str(clip)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        line = self.proc.stdout.readline() if self.proc.stdout else ""
+        if "READY" not in line:
+            self.close()
+            raise RuntimeError(f"RTSP server did not start: {line.strip()}")
+
+    @property
+    def url(self) -> str:
+        return f"rtsp://127.0.0.1:{self.port}/cam"
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+    @staticmethod
+    def available() -> bool:
+        probe = subprocess.run([GST_PYTHON, "-c", "import gi; gi.require_version("
+                                "'GstRtspServer', '1.0'); from gi.repository import "
+                                "GstRtspServer"], capture_output=True, check=False)
+        return probe.returncode == 0
 
 
 def _row(label: str, cpu_seconds: float, video_seconds: float, note: str = "") -> str:
@@ -172,27 +293,29 @@ def main() -> None:
             used, frames = naive(clip)
             rows.append(_row(f"naive VideoCapture.read() every frame ({name})", used,
                              frames / FPS, f"{frames} frames decoded"))
-            used, analysed, key_kb = pipeline(clip)
-            rows.append(_row(f"sitroom keyframes only ({name})", used, SECONDS,
-                             f"{analysed} keyframes of {key_kb:.0f} KiB decoded+analysed"))
+            rows += pipeline_rows(f"sitroom keyframes only ({name})", clip)
         sub = make_clip(Path(tmp) / "sub360.mp4", None, size="640:360", bitrate="768k")
         used, frames = naive(sub)
         rows.append(_row("naive VideoCapture.read() every frame (640x360 sub-stream)", used,
                          frames / FPS, f"{frames} frames decoded"))
-        used, analysed, key_kb = pipeline(sub)
-        rows.append(_row("sitroom keyframes only (640x360 sub-stream)", used, SECONDS,
-                         f"{analysed} keyframes of {key_kb:.0f} KiB decoded+analysed"))
-        real = clips.get("vtest", clips["testsrc2"])
-        used, analysed, _ = pipeline(real, people=True)
-        rows.append(_row("sitroom keyframes + HOG people (vtest)" if "vtest" in clips
-                         else "sitroom keyframes + HOG people (testsrc2)", used, SECONDS,
-                         "people detector on moving regions"))
-        used, analysed = asyncio.run(_live(clips["testsrc2"], LIVE_CAMERAS, LIVE_SECONDS))
-        rows.append(_row(f"sitroom live (testsrc2): {LIVE_CAMERAS} cameras in real time, "
-                         "whole process",
-                         used, LIVE_CAMERAS * LIVE_SECONDS,
-                         f"{analysed} analyses in {LIVE_SECONDS:.0f} s "
-                         f"(expected ~{LIVE_CAMERAS * LIVE_SECONDS:.0f})"))
+        rows += pipeline_rows("sitroom keyframes only (640x360 sub-stream)", sub)
+        real = "vtest" if "vtest" in clips else "testsrc2"
+        split, _ = pipeline(clips[real], people=True, loops=1)
+        rows.append(_row(f"sitroom keyframes + HOG people ({real})", split.total,
+                         split.seconds, "people detector on moving regions"))
+        rows.append(live_row("sitroom live, file cameras (testsrc2)",
+                             {"path": str(clips["testsrc2"])}))
+        if RtspServer.available():
+            long_clip = make_clip(Path(tmp) / "rtsp.mp4", None,
+                                  seconds=int(LIVE_SECONDS) + 10)
+            server = RtspServer(long_clip)
+            try:
+                rows.append(live_row("sitroom live, RTSP/TCP cameras (testsrc2)",
+                                     {"url": server.url, "transport": "rtsp_tcp"}))
+            finally:
+                server.close()
+        else:
+            print("GStreamer's RTSP server is not installed: no RTSP row", file=sys.stderr)
     print("\n".join(rows))
     print(f"load after: {os.getloadavg()}")
 

@@ -27,14 +27,25 @@ class FeedStats:
         self.gop: int | None = None
         self.last_mono: float | None = None
         self._times: deque[float] = deque(maxlen=64)
+        self._arrival_clock = True  # whether _times holds arrival times or stream times
         self.since_key: int | None = None
 
-    def frame(self, keyframe: bool = True) -> None:
+    def frame(self, keyframe: bool = True, media_time: float | None = None) -> None:
+        """Count a frame; `media_time` (its timestamp in the stream, in seconds) makes the
+        fps independent of how the frames arrive: a feed that reads in bursts gets a
+        dozen frames within a millisecond, which arrival times would call 10,000 fps."""
         now = time.monotonic()
+        stamp = now if media_time is None else media_time
         with self.lock:
             self.frames += 1
             self.last_mono = now
-            self._times.append(now)
+            times = self._times
+            # B-frames make stream times go back a little (reordering); a file that looped
+            # or a stream clock that jumped goes back a lot
+            if times and (stamp < times[-1] - 1.0 or (media_time is None) != self._arrival_clock):
+                times.clear()
+            self._arrival_clock = media_time is None
+            times.append(stamp)
             if keyframe:
                 if self.since_key is not None:
                     self.gop = self.since_key + 1
@@ -54,7 +65,7 @@ class FeedStats:
         with self.lock:
             if len(self._times) < 2:
                 return 0.0
-            span = self._times[-1] - self._times[0]
+            span = max(self._times) - min(self._times)  # any order (B-frames)
             return (len(self._times) - 1) / span if span > 0 else 0.0
 
     def age(self, now: float | None = None) -> float | None:
@@ -68,6 +79,9 @@ class Feed:
     """Base of the feeds. `open()` connects, `grab()` returns new work or None, `close()`."""
 
     transport = "unknown"
+    burst = 0.0
+    """Seconds a feed may go without taking in frames while the camera is fine (it reads
+    in bursts to save wake-ups); the camera counts as down only after this much more."""
 
     def __init__(self) -> None:
         self.stats = FeedStats()

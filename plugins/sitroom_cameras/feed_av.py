@@ -26,7 +26,13 @@ from sitroom.rtspguard import RtspRelay
 from sitroom_cameras.decode import VideoDecoder, decode_jpeg
 from sitroom_cameras.feed import Feed, Pending
 
-PACE_BURST = 0.2  # seconds of a file read at once (a live camera sends in small bursts too)
+# Seconds of packets a reader takes per wake-up. Waking a thread costs far more than the
+# work it wakes for: FFmpeg reads RTSP over TCP with a poll() and recv() per 4-byte
+# interleave header and per RTP packet, so a reader that sleeps whenever it has caught up
+# (the kernel buffers the stream meanwhile) spends 5.4 ms of CPU per second of a 4 Mbit/s
+# camera instead of 11.4 (bench/RESULTS.md). Frame age can reach this between wake-ups.
+BURST = 0.5
+CAUGHT_UP = 0.005  # a read that waited this long (s) found no buffered data
 MAX_QUEUE = 600  # packets kept for a long-GOP decode (24 s at 25 fps) before dropping a GOP
 
 
@@ -80,6 +86,7 @@ class AvFeed(Feed):
         self._decoder: VideoDecoder | None = None
         self._thread: threading.Thread | None = None
         self._relay = relay
+        self.burst = BURST if loop_file or transport == "rtsp_tcp" else 0.0
 
     async def open(self) -> None:
         if self._relay is not None:
@@ -162,15 +169,27 @@ class AvFeed(Feed):
             self.mode = "jpeg"
         self._opened.set()
         time_base = float(stream.time_base) if stream.time_base else None
+        # UDP keeps its packets in a small socket buffer: only TCP (and files) may wait
+        sleep_when_caught_up = self.burst > 0 and not self._loop_file
         while not self._stop.is_set():
-            for packet in container.demux(stream):
+            packets = container.demux(stream)
+            while True:
+                began = time.monotonic()
+                try:
+                    packet = next(packets)
+                except StopIteration:
+                    break
                 if self._stop.is_set():
                     return
+                if sleep_when_caught_up and time.monotonic() - began > CAUGHT_UP:
+                    self._stop.wait(self.burst)
                 if not packet.size:
                     continue
                 if self._loop_file and time_base:
                     self._pace(packet, time_base)
-                self._on_packet(packet)
+                pts = packet.pts
+                self._on_packet(packet, pts * time_base if pts is not None and time_base
+                                else None)
             if not self._loop_file:
                 raise SourceError("disconnected", f"camera {self._name}: stream ended")
             container.seek(0)
@@ -186,12 +205,12 @@ class AvFeed(Feed):
         if self._pace_base is None:
             self._pace_base = now - t
         delay = self._pace_base + t - now
-        if delay > PACE_BURST:  # wake a few times a second, not once per frame
+        if delay > self.burst:  # wake a few times a second, not once per frame
             self._stop.wait(delay)
 
-    def _on_packet(self, packet: av.Packet) -> None:
+    def _on_packet(self, packet: av.Packet, media_time: float | None = None) -> None:
         key = bool(packet.is_keyframe) or self.mode == "jpeg"
-        self.stats.frame(key)
+        self.stats.frame(key, media_time)
         with self._lock:
             if key:
                 self._key = packet
