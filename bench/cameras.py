@@ -122,6 +122,8 @@ class Split:
         return self.total - self.decode - self.analyse
 
     def ms(self, value: float) -> float:
+        if not self.seconds:
+            raise RuntimeError("no keyframe decoded: is the clip H.264 with keyframes?")
         return 1000 * value / self.seconds
 
 
@@ -169,7 +171,7 @@ def pipeline(path: Path, people: bool = False, loops: int = LOOPS) -> tuple[Spli
 
 def pipeline_rows(label: str, path: Path) -> list[str]:
     """The median of RUNS pipeline runs, as a table row, and its split."""
-    runs = sorted((pipeline(path) for _ in range(RUNS)), key=lambda r: r[0].total / r[0].seconds)
+    runs = sorted((pipeline(path) for _ in range(RUNS)), key=lambda r: r[0].ms(r[0].total))
     split, open_cost = runs[len(runs) // 2]
     spread = ", ".join(f"{s.ms(s.total):.1f}" for s, _ in runs)
     note = (f"{split.key_bytes / split.seconds / 1024:.0f} KiB keyframes; decode "

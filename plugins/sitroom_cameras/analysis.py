@@ -101,7 +101,7 @@ class Analyzer:
         started = time.thread_time()
         cfg = self.cfg
         view = downscale(grey, max(cfg.snapshot_width, cfg.width))
-        raw = resize_to_width(view, min(cfg.width, view.shape[1]), fast=True)
+        raw = downscale(view, cfg.width)
         small = cv2.GaussianBlur(raw, (5, 5), 0)
         h, w = small.shape
         brightness = cv2.mean(small)[0] / 255.0

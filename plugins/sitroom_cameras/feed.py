@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 from sitroom_cameras.decode import Decoded
 
+MEDIA_GAP = 10.0  # s: a jump forward in stream time that starts a new fps window
+
 Pending = Callable[[], Decoded]
 """Blocking work that decodes what a feed collected into one grey picture."""
 
@@ -40,9 +42,11 @@ class FeedStats:
             self.frames += 1
             self.last_mono = now
             times = self._times
-            # B-frames make stream times go back a little (reordering); a file that looped
-            # or a stream clock that jumped goes back a lot
-            if times and (stamp < times[-1] - 1.0 or (media_time is None) != self._arrival_clock):
+            # B-frames make stream times go back a little (reordering); a stream clock that
+            # jumped goes back, or forward, a lot
+            if times and (stamp < times[-1] - 1.0
+                          or (media_time is not None and stamp > times[-1] + MEDIA_GAP)
+                          or (media_time is None) != self._arrival_clock):
                 times.clear()
             self._arrival_clock = media_time is None
             times.append(stamp)
@@ -52,6 +56,11 @@ class FeedStats:
                 self.since_key = 0
             elif self.since_key is not None:
                 self.since_key += 1
+
+    def restart_rate(self) -> None:
+        """Forget the frame times (a looped file starts its clock again)."""
+        with self.lock:
+            self._times.clear()
 
     @property
     def last_wall(self) -> float | None:
@@ -79,14 +88,16 @@ class Feed:
     """Base of the feeds. `open()` connects, `grab()` returns new work or None, `close()`."""
 
     transport = "unknown"
-    burst = 0.0
-    """Seconds a feed may go without taking in frames while the camera is fine (it reads
-    in bursts to save wake-ups); the camera counts as down only after this much more."""
 
     def __init__(self) -> None:
         self.stats = FeedStats()
         self.size: tuple[int, int] | None = None
         self.mode = "jpeg"  # what decode() does: jpeg | keyframes | all
+
+    def slack(self) -> float:
+        """Seconds of frame age to excuse right now: a reader that rests between bursts
+        (to save wake-ups) takes no frames in meanwhile, yet the camera is fine."""
+        return 0.0
 
     async def open(self) -> None:
         raise NotImplementedError

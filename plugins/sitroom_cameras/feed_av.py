@@ -32,7 +32,11 @@ from sitroom_cameras.feed import Feed, Pending
 # (the kernel buffers the stream meanwhile) spends 5.4 ms of CPU per second of a 4 Mbit/s
 # camera instead of 11.4 (bench/RESULTS.md). Frame age can reach this between wake-ups.
 BURST = 0.5
-CAUGHT_UP = 0.005  # a read that waited this long (s) found no buffered data
+# ...but no more than this many bytes of stream per rest, so a high-bitrate camera never
+# waits on a full receive buffer (0.5 s of 4 Mbit/s; 16 Mbit/s rests 0.13 s)
+BURST_BYTES = 256 * 1024
+CAUGHT_UP = 0.02  # a read that waited this long (s) found no buffered data: half a frame
+# at 25 fps, and well above Python's 5 ms thread switch interval
 MAX_QUEUE = 600  # packets kept for a long-GOP decode (24 s at 25 fps) before dropping a GOP
 
 
@@ -87,6 +91,9 @@ class AvFeed(Feed):
         self._thread: threading.Thread | None = None
         self._relay = relay
         self.burst = BURST if loop_file or transport == "rtsp_tcp" else 0.0
+        self.resting = False  # the reader sleeps on purpose while the stream is buffered
+        self._rest_began: float | None = None
+        self._bytes_since_rest = 0
 
     async def open(self) -> None:
         if self._relay is not None:
@@ -181,19 +188,42 @@ class AvFeed(Feed):
                     break
                 if self._stop.is_set():
                     return
-                if sleep_when_caught_up and time.monotonic() - began > CAUGHT_UP:
-                    self._stop.wait(self.burst)
-                if not packet.size:
-                    continue
-                if self._loop_file and time_base:
-                    self._pace(packet, time_base)
-                pts = packet.pts
-                self._on_packet(packet, pts * time_base if pts is not None and time_base
-                                else None)
+                waited = time.monotonic() - began
+                if packet.size:
+                    if self._loop_file and time_base:
+                        self._pace(packet, time_base)
+                    pts = packet.pts
+                    self._on_packet(packet, pts * time_base if pts is not None and time_base
+                                    else None)
+                    self._bytes_since_rest += packet.size
+                if sleep_when_caught_up and waited > CAUGHT_UP and self._rest():
+                    return
             if not self._loop_file:
                 raise SourceError("disconnected", f"camera {self._name}: stream ended")
             container.seek(0)
             self._pace_base = None
+            self.stats.restart_rate()
+
+    def _rest(self) -> bool:
+        """Sleep while the kernel buffers the stream (see BURST); True once stopped."""
+        now = time.monotonic()
+        seconds = self.burst
+        if self._rest_began is not None and now > self._rest_began:
+            byte_rate = self._bytes_since_rest / (now - self._rest_began)
+            if byte_rate > 0:
+                seconds = min(seconds, BURST_BYTES / byte_rate)
+        self._rest_began, self._bytes_since_rest = now, 0
+        return self._sleep(seconds)
+
+    def _sleep(self, seconds: float) -> bool:
+        self.resting = True
+        try:
+            return self._stop.wait(seconds)
+        finally:
+            self.resting = False
+
+    def slack(self) -> float:
+        return self.burst if self.resting else 0.0
 
     def _pace(self, packet: av.Packet, time_base: float) -> None:
         """Play a file at its own speed, like a live camera would send it."""
@@ -206,7 +236,7 @@ class AvFeed(Feed):
             self._pace_base = now - t
         delay = self._pace_base + t - now
         if delay > self.burst:  # wake a few times a second, not once per frame
-            self._stop.wait(delay)
+            self._sleep(delay)
 
     def _on_packet(self, packet: av.Packet, media_time: float | None = None) -> None:
         key = bool(packet.is_keyframe) or self.mode == "jpeg"
@@ -226,14 +256,16 @@ class AvFeed(Feed):
             before = self.mode
             # the mode can only change at a keyframe (new GOP length, new fps) or when the
             # current GOP outgrows the interval; checking just then keeps packets cheap
-            if (key or self._switch_after is None
+            # (and on every packet of the first GOP, while the fps is still the container's
+            # guess and the GOP length unknown)
+            if (key or self._switch_after is None or self.stats.gop is None
                     or (self.stats.since_key or 0) > self._switch_after):
                 self._choose_mode()
             if self.mode != "all":
                 return
             if before != "all":
                 # start decoding from the keyframe this GOP began with, if we still hold it
-                self._queue = list(self._gop_packets or [])
+                self._queue = [packet] if key else list(self._gop_packets or [])
                 self._need_key = not self._queue
                 return
             if key:

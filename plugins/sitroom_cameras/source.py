@@ -187,7 +187,7 @@ class CameraSource(StreamingSource):
         # down once silent for three frame periods (at least 0.5 s against network jitter),
         # so a camera that stops is visible at the next tick
         fresh = (max(0.5, 3.0 / fps) if fps else float(self.config.analysis_interval) + 0.5
-                 ) + feed.burst
+                 ) + feed.slack()
         self.metrics.set(m.UP, 1 if age is not None and age <= fresh else 0, **self.cam)
         if age is not None:
             self.metrics.set(m.FRAME_AGE, age, **self.cam)

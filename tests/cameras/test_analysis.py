@@ -221,8 +221,8 @@ def test_a_full_hd_camera_recognises_tampering(vtest: Path, paint, expected: str
 
 @pytest.mark.parametrize(("size", "width", "expected"), [
     ((1920, 1080), 480, (270, 480)),  # every 4th pixel, nothing else
-    ((1280, 720), 480, (270, 480)),  # every 2nd pixel, then area-averaged 640 -> 480
-    ((768, 576), 480, (360, 480)),  # area-averaged only
+    ((1280, 720), 480, (270, 480)),  # every 2nd pixel, then interpolated 640 -> 480
+    ((768, 576), 480, (360, 480)),  # interpolated only
     ((320, 240), 480, (240, 320)),  # never enlarged
 ])
 def test_downscale_keeps_the_picture_and_its_aspect(size, width, expected) -> None:  # type: ignore[no-untyped-def]

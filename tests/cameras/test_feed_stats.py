@@ -47,3 +47,21 @@ def test_without_stream_times_the_fps_comes_from_arrival() -> None:
     assert age is not None and 0.015 < age < 1.0
     last_wall = stats.last_wall
     assert last_wall is not None and abs(time.time() - age - last_wall) < 0.05
+
+
+def test_a_jump_forward_in_stream_time_starts_a_new_window() -> None:
+    stats = FeedStats()
+    for i in range(30):
+        stats.frame(False, media_time=i / 25)
+    for i in range(10):
+        stats.frame(False, media_time=60 + i / 25)  # the camera's clock jumped a minute
+    assert stats.fps == pytest.approx(25.0)
+
+
+def test_restart_rate_forgets_the_window() -> None:
+    stats = FeedStats()
+    for i in range(20):  # a 0.8 s clip played twice: times go back by less than a second
+        stats.frame(False, media_time=(i % 10) / 12.5)
+        if i == 9:
+            stats.restart_rate()
+    assert stats.fps == pytest.approx(12.5)

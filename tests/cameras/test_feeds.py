@@ -191,6 +191,12 @@ async def test_rtsp_camera(rtsp_server, transport: str) -> None:  # type: ignore
         people = h.value("sitroom_camera_people", **cam)
         assert people is not None and people == int(people) and people >= 0
         assert h.value("sitroom_camera_decode_errors_total", **cam) == 0
+        fps = h.value("sitroom_camera_stream_frames_per_second", **cam)
+        assert fps is not None and 8 <= fps <= 12, fps  # the clip's 10 fps, from its clock
+        # a TCP reader rests between bursts; the camera must not flap down meanwhile
+        for _ in range(25):
+            await asyncio.sleep(0.12)
+            assert h.value("sitroom_camera_up", **cam) == 1
         rtsp_server.kill()
         await wait_value(h, "sitroom_camera_up", lambda v: v == 0, **cam)
         with pytest.raises(SourceError):

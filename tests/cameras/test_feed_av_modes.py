@@ -1,0 +1,87 @@
+"""The RTSP/file reader's bookkeeping, fed packets directly (no stream, no thread).
+
+What is decoded depends on it: keyframes only while the GOP fits the analysis interval,
+every frame from the last keyframe on once it does not.
+"""
+
+from __future__ import annotations
+
+import av
+
+from sitroom_cameras import feed_av
+from sitroom_cameras.feed_av import AvFeed
+
+
+def reader(nominal_fps: float) -> AvFeed:
+    feed = AvFeed("/dev/null", name="t", transport="rtsp_tcp", interval=1.0)
+    feed.nominal_fps = nominal_fps
+    feed.codec = "h264"
+    return feed
+
+
+def packets(feed: AvFeed, count: int, gop: int, fps: float, start: int = 0) -> list[av.Packet]:
+    sent = []
+    for i in range(start, start + count):
+        packet = av.Packet(b"\x00" * 100)
+        packet.is_keyframe = i % gop == 0
+        feed._on_packet(packet, media_time=i / fps)
+        sent.append(packet)
+    return sent
+
+
+def test_a_slower_stream_than_announced_switches_within_its_first_gop() -> None:
+    """Announced 25 fps, really 2 fps, a keyframe every 30 frames (15 s): waiting for the
+    container's guess (37 frames) would leave the camera unanalysed for 15 s."""
+    feed = reader(nominal_fps=25.0)
+    sent = packets(feed, 6, gop=30, fps=2.0)
+    assert feed.mode == "all"
+    assert feed._queue[0] is sent[0]  # decoding starts from the GOP's keyframe
+
+
+def test_a_gop_that_grows_switches_and_decoding_starts_at_a_keyframe() -> None:
+    """GOP 15 at 10 fps fits a 1 s interval (1.5 s); the camera then goes to GOP 40."""
+    feed = reader(nominal_fps=0.0)  # no guess at all: only the measured rate counts
+    sent = packets(feed, 30, gop=15, fps=10.0)
+    assert feed.mode == "keyframes" and feed.stats.gop == 15
+    sent += packets(feed, 100, gop=40, fps=10.0, start=30)
+    assert feed.mode == "all"
+    first = feed._queue[0]
+    assert first.is_keyframe  # never a GOP's tail the decoder cannot use
+    assert feed._queue == sent[sent.index(first):]  # and nothing since dropped
+
+
+def test_a_short_gop_keeps_decoding_keyframes_only() -> None:
+    feed = reader(nominal_fps=25.0)
+    packets(feed, 200, gop=25, fps=25.0)
+    assert feed.mode == "keyframes"
+    assert feed._queue == []
+    assert feed._key is not None and feed._key.is_keyframe
+    assert feed.stats.gop == 25
+
+
+def test_a_high_bitrate_stream_rests_less(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A rest lets the kernel buffer the stream: it may not outgrow BURST_BYTES."""
+    feed = reader(nominal_fps=25.0)
+    slept: list[float] = []
+    monkeypatch.setattr(feed, "_sleep", lambda seconds: slept.append(seconds) or False)
+    clock = [100.0]
+    monkeypatch.setattr(feed_av.time, "monotonic", lambda: clock[0])
+    feed._rest()  # first rest: no rate known yet
+    for megabits in (4, 8, 16):
+        clock[0] += 1.0
+        feed._bytes_since_rest = megabits * 1_000_000 // 8  # one second of stream
+        feed._rest()
+    assert slept[0] == feed.burst == feed_av.BURST
+    assert slept[1] == feed_av.BURST  # 4 Mbit/s: 0.5 s is 250 kB, under the cap
+    assert abs(slept[2] - feed_av.BURST_BYTES / 1_000_000) < 1e-9  # 8 Mbit/s: 0.26 s
+    assert abs(slept[3] - feed_av.BURST_BYTES / 2_000_000) < 1e-9  # 16 Mbit/s: 0.13 s
+
+
+def test_slack_is_granted_only_while_resting() -> None:
+    feed = reader(nominal_fps=25.0)
+    assert feed.slack() == 0.0
+    feed.resting = True
+    assert feed.slack() == feed_av.BURST
+    udp = AvFeed("/dev/null", name="u", transport="rtsp_udp")
+    udp.resting = True
+    assert udp.slack() == 0.0  # UDP readers never rest
