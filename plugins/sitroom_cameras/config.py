@@ -135,6 +135,11 @@ class CameraConfig(SourceConfig):
     stall_timeout: Duration | None = Field(
         default=None, gt=0, description="Reconnect when no frame arrives this long."
     )
+    rtsp_client: Literal["native", "ffmpeg"] = Field(
+        default="native",
+        description="RTSP over TCP: sitroom's own reader (H.264/H.265, ~3x less CPU; other "
+                    "codecs go to FFmpeg by themselves) or FFmpeg's.",
+    )
     long_gop: Literal["decode", "keyframes"] = Field(
         default="decode",
         description="GOP longer than the interval: decode every frame, or analyse keyframes only.",

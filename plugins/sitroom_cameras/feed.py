@@ -11,6 +11,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from itertools import pairwise
 
 from sitroom_cameras.decode import Decoded
 
@@ -72,10 +73,19 @@ class FeedStats:
     @property
     def fps(self) -> float:
         with self.lock:
-            if len(self._times) < 2:
-                return 0.0
-            span = max(self._times) - min(self._times)  # any order (B-frames)
-            return (len(self._times) - 1) / span if span > 0 else 0.0
+            times = list(self._times)
+            arrival = self._arrival_clock
+        if len(times) < 2:
+            return 0.0
+        if arrival:
+            span = times[-1] - times[0]
+            return (len(times) - 1) / span if span > 0 else 0.0
+        # stream times come in decode order: with B-frames the newest frames' neighbours in
+        # time are still to come, so the span over-counts; the median gap between frames
+        # in presentation order does not care
+        ordered = sorted(times)
+        gaps = sorted(b - a for a, b in pairwise(ordered) if b > a)
+        return 1.0 / gaps[len(gaps) // 2] if gaps else 0.0
 
     def age(self, now: float | None = None) -> float | None:
         """Seconds since the last frame, or None before the first."""
@@ -88,6 +98,7 @@ class Feed:
     """Base of the feeds. `open()` connects, `grab()` returns new work or None, `close()`."""
 
     transport = "unknown"
+    client = ""  # who reads the stream, where there is a choice (RTSP: native | ffmpeg)
 
     def __init__(self) -> None:
         self.stats = FeedStats()

@@ -23,7 +23,7 @@ import av
 
 from sitroom import SourceError
 from sitroom.rtspguard import RtspRelay
-from sitroom_cameras.decode import VideoDecoder, decode_jpeg
+from sitroom_cameras.decode import Decoded, VideoDecoder, decode_jpeg
 from sitroom_cameras.feed import Feed, Pending
 
 # Seconds of packets a reader takes per wake-up. Waking a thread costs far more than the
@@ -91,6 +91,7 @@ class AvFeed(Feed):
         self._thread: threading.Thread | None = None
         self._relay = relay
         self.burst = BURST if loop_file or transport == "rtsp_tcp" else 0.0
+        self.client = "ffmpeg"
         self.resting = False  # the reader sleeps on purpose while the stream is buffered
         self._rest_began: float | None = None
         self._bytes_since_rest = 0
@@ -130,7 +131,14 @@ class AvFeed(Feed):
         if self._decoder is None:
             self._decoder = VideoDecoder(self.codec, self._extradata, self.size)
         decoder, keyframes = self._decoder, mode == "keyframes"
-        return lambda: decoder.decode(packets, keyframes)
+
+        def decode() -> Decoded:
+            decoded = decoder.decode(packets, keyframes)
+            if decoded.grey is not None:
+                self.size = decoded.full_size  # streams that do not say so before decoding
+            return decoded
+
+        return decode
 
     async def close(self) -> None:
         self._stop.set()
@@ -193,8 +201,8 @@ class AvFeed(Feed):
                     if self._loop_file and time_base:
                         self._pace(packet, time_base)
                     pts = packet.pts
-                    self._on_packet(packet, pts * time_base if pts is not None and time_base
-                                    else None)
+                    self._on_frame(bool(packet.is_keyframe) or self.mode == "jpeg", packet,
+                                   pts * time_base if pts is not None and time_base else None)
                     self._bytes_since_rest += packet.size
                 if sleep_when_caught_up and waited > CAUGHT_UP and self._rest():
                     return
@@ -238,8 +246,14 @@ class AvFeed(Feed):
         if delay > self.burst:  # wake a few times a second, not once per frame
             self._sleep(delay)
 
-    def _on_packet(self, packet: av.Packet, media_time: float | None = None) -> None:
-        key = bool(packet.is_keyframe) or self.mode == "jpeg"
+    def wants_data(self, key: bool) -> bool:
+        """Whether a frame's bytes will be kept (so a reader must hand them over)."""
+        return key or self.mode == "all" or self._gop_packets is not None
+
+    def _on_frame(self, key: bool, packet: av.Packet | None,
+                  media_time: float | None = None) -> None:
+        """Count a frame and keep what the next decode needs; `packet` may be None when
+        `wants_data(key)` said no."""
         self.stats.frame(key, media_time)
         with self._lock:
             if key:
@@ -247,7 +261,7 @@ class AvFeed(Feed):
                 # hold a GOP only until its length is known: enough to start decoding at
                 # once if it proves long, without keeping a GOP per camera for ever
                 self._gop_packets = [packet] if self.stats.gop is None else None
-            elif self._gop_packets is not None:
+            elif self._gop_packets is not None and packet is not None:
                 self._gop_packets.append(packet)
                 if len(self._gop_packets) > MAX_QUEUE:
                     self._gop_packets = None
@@ -265,12 +279,12 @@ class AvFeed(Feed):
                 return
             if before != "all":
                 # start decoding from the keyframe this GOP began with, if we still hold it
-                self._queue = [packet] if key else list(self._gop_packets or [])
+                self._queue = [packet] if key and packet else list(self._gop_packets or [])
                 self._need_key = not self._queue
                 return
             if key:
                 self._need_key = False
-            if self._need_key:
+            if self._need_key or packet is None:
                 return
             self._queue.append(packet)
             if len(self._queue) > MAX_QUEUE:

@@ -28,8 +28,9 @@ from sitroom_cameras.decode import Decoded, DecodeError
 from sitroom_cameras.feed import Feed, Pending
 from sitroom_cameras.feed_av import AvFeed
 from sitroom_cameras.feed_http import MjpegFeed, SnapshotFeed
+from sitroom_cameras.feed_rtsp import NativeRtspFeed
 from sitroom_cameras.rules import Rules
-from sitroom_cameras.targets import display, http_target, rtsp_url
+from sitroom_cameras.targets import display, http_target, rtsp_credentials, rtsp_url
 from sitroom_cameras.zones import draw_zones
 
 
@@ -51,6 +52,13 @@ def make_feed(config: CameraConfig, ctx: Any) -> Feed:
             relay = pinned_relay(config)
             mode = "rtsp_tcp"  # UDP media would bypass the relay
         options = {"rtsp_transport": mode.removeprefix("rtsp_"), "allowed_media_types": "video"}
+        native = (config.rtsp_client == "native" and mode == "rtsp_tcp"
+                  and urlsplit(config.url or "").scheme == "rtsp")
+        if native:
+            username, password = rtsp_credentials(config)
+            return NativeRtspFeed(config.url or "", rtsp_url(config), username=username,
+                                  password=password, options=options,
+                                  connect_to=config.pin_address, fallback_relay=relay, **common)
         return AvFeed(rtsp_url(config), transport=mode, options=options, relay=relay, **common)
     cls = SnapshotFeed if mode == "snapshot" else MjpegFeed
     return cls(ctx.http(), http_target(config), name=config.name, timeout=timeout,
@@ -106,6 +114,8 @@ class CameraSource(StreamingSource):
         loop = asyncio.get_running_loop()
         try:
             await feed.open()
+            if feed.client:
+                self.ctx.set_detail("reader", feed.client)
             self._seen_frames, self._seen_time = 0, loop.time()
             next_tick = loop.time()
             while True:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import ssl
 from dataclasses import dataclass, field
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from sitroom import SourceError
 from sitroom.secrets import redact_url
@@ -49,10 +49,17 @@ def display(config: CameraConfig) -> str:
 
 
 def _userinfo(config: CameraConfig) -> tuple[str | None, str | None]:
-    parts = urlsplit(config.url or "")
-    user = config.username.get_secret_value() if config.username else parts.username
-    password = config.password.get_secret_value() if config.password else parts.password
+    parts = urlsplit(config.url or "")  # userinfo in a URL is percent-encoded
+    url_user = unquote(parts.username) if parts.username is not None else None
+    url_password = unquote(parts.password) if parts.password is not None else None
+    user = config.username.get_secret_value() if config.username else url_user
+    password = config.password.get_secret_value() if config.password else url_password
     return user, password
+
+
+def rtsp_credentials(config: CameraConfig) -> tuple[str | None, str | None]:
+    """User and password for an RTSP camera: the config's fields, else the URL's."""
+    return _userinfo(config)
 
 
 def rtsp_url(config: CameraConfig) -> str:

@@ -16,8 +16,9 @@ GST_PYTHON = "/usr/bin/python3"
 
 
 def make_clip(out: Path, *, seconds: float, size: str = "320x240", fps: int = 10,
-              gop: int = 10, source: Path | None = None) -> Path:
-    """An H.264 MP4 made with ffmpeg: cut from `source` (looped), or ffmpeg's testsrc2."""
+              gop: int = 10, source: Path | None = None, codec: str = "libx264") -> Path:
+    """An H.264 (or `codec`) MP4 made with ffmpeg: cut from `source` (looped), or ffmpeg's
+    testsrc2."""
     ffmpeg = require_tool("ffmpeg")
     if source is not None:
         inputs = ["-stream_loop", "-1", "-i", str(source)]
@@ -25,8 +26,10 @@ def make_clip(out: Path, *, seconds: float, size: str = "320x240", fps: int = 10
         inputs = ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={fps}"]
     subprocess.run(
         [ffmpeg, "-v", "error", "-y", *inputs, "-t", str(seconds), "-vf",
-         f"scale={size.replace('x', ':')},fps={fps}", "-c:v", "libx264", "-preset", "ultrafast",
-         "-g", str(gop), "-keyint_min", str(gop), "-pix_fmt", "yuv420p", "-an", str(out)],
+         f"scale={size.replace('x', ':')},fps={fps}", "-c:v", codec, "-preset", "ultrafast",
+         "-g", str(gop), "-keyint_min", str(gop), "-pix_fmt", "yuv420p", "-an",
+         *(["-tag:v", "hvc1", "-x265-params", "log-level=error"] if codec == "libx265" else []),
+         str(out)],
         check=True,
     )
     return out
@@ -46,20 +49,21 @@ def vtest() -> Path:
 
 
 class RtspServer:
-    def __init__(self, clip: Path) -> None:
+    def __init__(self, clip: Path, *extra: str) -> None:
         require_tool("gst-launch-1.0")
         probe = subprocess.run([GST_PYTHON, "-c", "import gi; gi.require_version("
                                 "'GstRtspServer', '1.0')"], capture_output=True)
         if probe.returncode != 0:
             require_tool("python3-gst-rtsp-server (GstRtspServer typelib)")
         self.clip = clip
+        self.extra = extra  # rtsp_server.py options: --codec ..., --auth METHOD USER PASSWORD
         self.port = free_port()
         self.url = f"rtsp://127.0.0.1:{self.port}/cam"
         self.proc: ManagedProcess | None = None
 
     def start(self) -> None:
         self.proc = ManagedProcess([GST_PYTHON, str(HERE / "rtsp_server.py"), str(self.port),
-                                    str(self.clip)])
+                                    str(self.clip), *self.extra])
         wait_until(lambda: "READY" in self.proc.output() or self.proc.proc.poll() is not None,
                    what="rtsp server")
         assert self.proc.proc.poll() is None, self.proc.output()

@@ -24,7 +24,7 @@ def packets(feed: AvFeed, count: int, gop: int, fps: float, start: int = 0) -> l
     for i in range(start, start + count):
         packet = av.Packet(b"\x00" * 100)
         packet.is_keyframe = i % gop == 0
-        feed._on_packet(packet, media_time=i / fps)
+        feed._on_frame(packet.is_keyframe, packet, media_time=i / fps)
         sent.append(packet)
     return sent
 

@@ -65,3 +65,17 @@ def test_restart_rate_forgets_the_window() -> None:
         if i == 9:
             stats.restart_rate()
     assert stats.fps == pytest.approx(12.5)
+
+
+def test_a_b_frame_stream_in_decode_order_reports_its_exact_rate() -> None:
+    """Decode order I P B B P B B ...: the newest P is two frames ahead of the B-frames
+    still to come; a span over the window would read 24.2 fps for a 25 fps stream."""
+    stats = FeedStats()
+    order = []
+    for gop in range(40):  # more than the 64-frame window, so it slides
+        base = gop * 3
+        order += [base, base + 3, base + 1, base + 2] if gop == 0 else [base + 3, base + 1,
+                                                                         base + 2]
+    for i in order:
+        stats.frame(i == 0, media_time=i / 25)
+    assert stats.fps == pytest.approx(25.0)

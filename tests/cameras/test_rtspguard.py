@@ -210,7 +210,8 @@ def test_pinned_rtsp_is_forced_onto_tcp_and_rtsps_is_refused() -> None:
 
 
 async def test_a_real_rtsp_session_streams_through_the_relay(rtsp_server: RtspServer) -> None:
-    config = camera(f"rtsp://camera.invalid:{rtsp_server.port}/cam", pin_address="127.0.0.1")
+    config = camera(f"rtsp://camera.invalid:{rtsp_server.port}/cam", pin_address="127.0.0.1",
+                    rtsp_client="ffmpeg")
     feed = make_feed(config, ctx=None)
     relay = feed._relay  # type: ignore[attr-defined]
     assert isinstance(relay, RtspRelay)
@@ -227,6 +228,50 @@ async def test_a_real_rtsp_session_streams_through_the_relay(rtsp_server: RtspSe
         await feed.close()
     # closing the feed stops the relay: nothing listens on its port any more
     with pytest.raises(OSError):
+        await asyncio.open_connection("127.0.0.1", relay.port)
+
+
+async def test_a_pinned_camera_is_read_natively_at_its_pinned_address(
+    rtsp_server: RtspServer,
+) -> None:
+    """The name does not resolve: frames can only come from the pinned IP, and sitroom's
+    own reader follows no redirect, so no relay is needed."""
+    config = camera(f"rtsp://camera.invalid:{rtsp_server.port}/cam", pin_address="127.0.0.1")
+    feed = make_feed(config, ctx=None)
+    try:
+        await feed.open()
+        for _ in range(300):
+            if feed.stats.frames >= 15:
+                break
+            await asyncio.sleep(0.05)
+        assert feed.stats.frames >= 15
+        assert feed.client == "native"
+        assert feed._relay is None  # type: ignore[attr-defined]
+    finally:
+        await feed.close()
+
+
+async def test_a_pinned_camera_in_a_codec_of_ffmpeg_goes_through_the_relay(
+    street_clip: Path,
+) -> None:
+    server = RtspServer(street_clip, "--codec", "jpeg")
+    server.start()
+    config = camera(f"rtsp://camera.invalid:{server.port}/cam", pin_address="127.0.0.1")
+    feed = make_feed(config, ctx=None)
+    try:
+        await feed.open()
+        for _ in range(300):
+            if feed.stats.frames >= 10:
+                break
+            await asyncio.sleep(0.05)
+        assert feed.stats.frames >= 10
+        assert feed.client == "ffmpeg" and feed.mode == "jpeg"
+        relay = feed._relay  # type: ignore[attr-defined]
+        assert isinstance(relay, RtspRelay) and relay.connections >= 1
+    finally:
+        await feed.close()
+        server.kill()
+    with pytest.raises(OSError):  # closing the feed stopped the relay
         await asyncio.open_connection("127.0.0.1", relay.port)
 
 

@@ -1,0 +1,114 @@
+"""RTSP over TCP read by sitroom's own client (see rtsp_client), FFmpeg for the rest.
+
+Same reader thread, keyframe bookkeeping and decoding as `AvFeed`; only the transport
+differs: the thread rests while the kernel buffers the stream, drains the socket in a few
+reads, and turns RTP into access units itself. A keyframe (or, while every frame is
+decoded, any frame) is joined into an Annex-B packet for the decoder; other frames are
+only counted. A camera whose SDP offers something else than H.264/H.265 over interleaved
+TCP is handed to FFmpeg on the same thread, before any video is read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import av
+
+from sitroom import SourceError
+from sitroom.rtspguard import RtspRelay
+from sitroom_cameras.feed_av import AvFeed
+from sitroom_cameras.rtp import Depacketizer
+from sitroom_cameras.rtsp_client import RtspSession, Unsupported
+
+WAIT_SLICE = 0.25  # s: how often a reader waiting for data checks for stop
+
+
+class NativeRtspFeed(AvFeed):
+    """A pinned camera (`connect_to`) is reached at that IP only; the client follows no
+    redirect, so it needs no relay, except for FFmpeg when the codec is not ours:
+    `fallback_relay` is started then, on the event loop, before FFmpeg connects."""
+
+    def __init__(self, url: str, ffmpeg_url: str, *, name: str, username: str | None,
+                 password: str | None, options: dict[str, str], connect_to: str | None = None,
+                 fallback_relay: RtspRelay | None = None, **kwargs: object) -> None:
+        super().__init__(ffmpeg_url, name=name, transport="rtsp_tcp", options=options,
+                         **kwargs)  # type: ignore[arg-type]
+        self._session = RtspSession(url, username=username, password=password,
+                                    timeout=self._timeouts[0], name=name, connect_to=connect_to)
+        self.client = "native"  # until the camera offers what only FFmpeg reads
+        self._clock_rate = 90000
+        self._fallback_relay = fallback_relay
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def open(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        await super().open()
+
+    def _run(self) -> None:
+        session = self._session
+        try:
+            track = session.open()
+        except Unsupported:
+            session.close()
+            self.client = "ffmpeg"
+            if self._fallback_relay is not None and not self._start_relay(self._fallback_relay):
+                return
+            super()._run()
+            return
+        except SourceError as exc:
+            session.close()
+            self._error = exc
+            return
+        self.codec = track.codec.name
+        self._clock_rate = track.clock_rate
+        self._opened.set()
+        try:
+            self._stream(session, Depacketizer(track.codec, self._on_unit, track.parameter_sets))
+        except SourceError as exc:
+            self._error = exc
+        finally:
+            session.close()
+
+    def _start_relay(self, relay: RtspRelay) -> bool:
+        """Start the relay FFmpeg must go through (from the reader thread); False on error."""
+        assert self._loop is not None
+        try:
+            asyncio.run_coroutine_threadsafe(relay.start(), self._loop).result(
+                self._timeouts[0])
+        except Exception as exc:
+            self._error = SourceError("connect", f"camera {self._name}: relay did not start "
+                                                 f"({type(exc).__name__})")
+            return False
+        self._relay = relay  # close() stops it, _failure() reads its verdict
+        self._target = relay.url(self._target)
+        if self._stop.is_set():  # closed meanwhile: close() did not see the relay
+            asyncio.run_coroutine_threadsafe(relay.close(), self._loop)
+            return False
+        return True
+
+    def _stream(self, session: RtspSession, depacketizer: Depacketizer) -> None:
+        session.start_streaming()
+        silent_since = time.monotonic()
+        read_timeout = self._timeouts[1]
+        while not self._stop.is_set():
+            received = session.drain()
+            if not received:
+                if time.monotonic() - silent_since > read_timeout:
+                    raise SourceError("timeout", f"camera {self._name}: no data for "
+                                                 f"{read_timeout:.0f}s")
+                session.wait_readable(WAIT_SLICE)
+                continue
+            silent_since = time.monotonic()
+            session.parse(depacketizer.push)
+            self._bytes_since_rest += received
+            session.keepalive()
+            if self._rest():
+                return
+
+    def _on_unit(self, key: bool, timestamp: int, depacketizer: Depacketizer) -> None:
+        packet = None
+        if self.wants_data(key):
+            packet = av.Packet(depacketizer.annexb())
+            packet.is_keyframe = key
+        self._on_frame(key, packet, timestamp / self._clock_rate)
