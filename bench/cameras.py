@@ -15,11 +15,12 @@ Measured in one run, CPU time (all threads) per second of video:
 - sitroom live: N cameras through the real CameraSource (reader threads, event loop,
   worker pool of 2) for a fixed wall time, CPU of the whole process split by thread:
   file cameras played in real time, and (when GStreamer's RTSP server is installed) RTSP
-  cameras over TCP from a real RTSP server (its own CPU is not counted).
+  cameras over TCP from a real RTSP server (its own CPU is not counted), read by sitroom's
+  own RTSP client and, as the baseline, by FFmpeg's.
 cameras per core = video seconds per CPU second. People detection (HOG) is off in the main
 figures and measured separately: it costs far more than decoding when people are in view.
 
-    .venv/bin/python -m bench cameras          (about 3 minutes on 2 cores)
+    .venv/bin/python -m bench cameras          (about 3.5 minutes on 2 cores)
 """
 
 from __future__ import annotations
@@ -312,8 +313,11 @@ def main() -> None:
                                   seconds=int(LIVE_SECONDS) + 10)
             server = RtspServer(long_clip)
             try:
-                rows.append(live_row("sitroom live, RTSP/TCP cameras (testsrc2)",
-                                     {"url": server.url, "transport": "rtsp_tcp"}))
+                for client in ("native", "ffmpeg"):
+                    rows.append(live_row(f"sitroom live, RTSP/TCP cameras read by {client} "
+                                         "(testsrc2)", {"url": server.url,
+                                                        "transport": "rtsp_tcp",
+                                                        "rtsp_client": client}))
             finally:
                 server.close()
         else:
