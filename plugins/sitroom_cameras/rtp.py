@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 START_CODE = b"\x00\x00\x00\x01"
+MAX_UNIT = 8 * 1024 * 1024  # bytes of one access unit; a camera that never ends one is cut
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class Depacketizer:
         self.codec = codec
         self._on_unit = on_unit
         self._nals: list[bytes] = []
+        self._size = 0  # bytes held for the current unit, fragments included
         self._key = False
         self._params = False  # the unit carries its own parameter sets
         self._timestamp: int | None = None
@@ -88,6 +90,12 @@ class Depacketizer:
             self._finish()  # the marker of the previous unit was lost
         self._timestamp = timestamp
         if len(payload) <= self.codec.header_size:
+            return
+        self._size += len(payload)
+        if self._size > MAX_UNIT:  # no marker, no new timestamp: not a camera we can read
+            self.dropped += 1
+            self._nals, self._fragment, self._size = [], None, 0
+            self._key = self._params = False
             return
         codec = self.codec
         kind = codec.nal_type(payload[0])
@@ -143,7 +151,7 @@ class Depacketizer:
             self._fragment = None
         if self._nals and self._timestamp is not None:
             self._on_unit(self._key, self._timestamp, self)
-        self._nals, self._key, self._params = [], False, False
+        self._nals, self._key, self._params, self._size = [], False, False, 0
 
     def annexb(self) -> bytes:
         """The current access unit as one Annex-B picture (parameter sets first on a

@@ -31,8 +31,9 @@ from sitroom import SourceError
 from sitroom_cameras.rtp import CODECS, Codec, parameter_sets_from_fmtp
 
 MAX_HEADER = 64 * 1024  # bytes of one RTSP reply's head
-MAX_BODY = 256 * 1024  # bytes of an SDP
+MAX_BODY = 256 * 1024  # bytes of an SDP (or any reply body)
 READ_SIZE = 256 * 1024
+MAX_DRAIN = 16 * READ_SIZE  # bytes taken per drain: a flood cannot grow memory unbounded
 _PARAM = re.compile(r'(\w+)\s*=\s*(?:"([^"]*)"|([^\s,]+))')
 _RTP_TS = struct.Struct(">I")
 
@@ -89,7 +90,8 @@ def parse_sdp(sdp: str) -> tuple[Track | None, str | None]:
             continue
         params = dict(item.strip().split("=", 1) for item in (fmtp or "").split(";")
                       if "=" in item)
-        clock = int(rate.split("/")[0]) if rate.split("/")[0].isdigit() else 90000
+        digits = rate.split("/")[0]
+        clock = int(digits) if digits.isdigit() and 0 < int(digits) < 10**7 else 90000
         return Track(codec, control, parameter_sets_from_fmtp(codec, params), clock), None
     return None, unsupported
 
@@ -326,7 +328,7 @@ class RtspSession:
                 raise SourceError("disconnected", f"camera {self._name}: connection closed")
             chunks.append(chunk)
             total += len(chunk)
-            if len(chunk) < READ_SIZE:
+            if len(chunk) < READ_SIZE or total >= MAX_DRAIN:
                 break
         if chunks:
             self._buffer = self._buffer + b"".join(chunks) if self._buffer else b"".join(chunks)
@@ -369,7 +371,10 @@ class RtspSession:
                         raise SourceError("protocol", f"camera {self._name}: bad RTSP reply")
                     break
                 match = re.search(rb"(?im)^content-length:\s*(\d+)", data[i:head_end])
-                stop = head_end + 4 + (int(match.group(1)) if match else 0)
+                length = int(match.group(1)) if match else 0
+                if length > MAX_BODY:
+                    raise SourceError("protocol", f"camera {self._name}: reply too large")
+                stop = head_end + 4 + length
                 if stop > end:
                     break
                 self.replies_skipped += 1

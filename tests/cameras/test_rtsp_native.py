@@ -349,3 +349,30 @@ def test_only_plain_rtsp_is_spoken() -> None:
     session = RtspSession("rtsp://user:secret@cam:8554/live?ch=1")
     assert session.url == "rtsp://cam:8554/live?ch=1"  # never the credentials on the wire
     assert session._username == "user" and session._password == "secret"
+
+
+def test_a_unit_that_never_ends_is_cut_not_hoarded() -> None:
+    from sitroom_cameras.rtp import MAX_UNIT
+
+    dep, units = collect()
+    start = fu_a(IDR + b"\x00" * 60_000, size=60_000)[0]  # a first fragment (start bit)
+    middle = start[:1] + bytes([start[1] & 0x3F]) + start[2:]  # neither start nor end
+    dep.push(start, 1, False)
+    for _ in range(MAX_UNIT // len(middle) + 2):  # same timestamp, never a marker
+        dep.push(middle, 1, False)
+    assert dep.dropped >= 1 and dep._size < MAX_UNIT and dep._fragment is None
+    dep.push(P_SLICE, 2, True)
+    assert [ts for _, ts, _ in units] == [2]
+
+
+def test_a_reply_announcing_a_huge_body_fails_the_camera() -> None:
+    session = RtspSession("rtsp://127.0.0.1:1/cam")
+    session._buffer = b"RTSP/1.0 200 OK\r\nContent-Length: 99999999999\r\n\r\n"
+    with pytest.raises(SourceError) as caught:
+        session.parse(lambda *a: None)
+    assert caught.value.reason == "protocol"
+
+
+def test_a_zero_clock_rate_in_the_sdp_is_ignored() -> None:
+    track, _ = parse_sdp("v=0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/0\r\n")
+    assert track is not None and track.clock_rate == 90000
