@@ -38,6 +38,7 @@ BURST_BYTES = 256 * 1024
 CAUGHT_UP = 0.02  # a read that waited this long (s) found no buffered data: half a frame
 # at 25 fps, and well above Python's 5 ms thread switch interval
 MAX_QUEUE = 600  # packets kept for a long-GOP decode (24 s at 25 fps) before dropping a GOP
+MAX_QUEUE_BYTES = 32 * 1024 * 1024  # ... and bytes (24 s of 10 Mbit/s)
 
 
 def _reason(exc: BaseException) -> str:
@@ -77,6 +78,8 @@ class AvFeed(Feed):
         self._error: SourceError | None = None
         self._lock = threading.Lock()
         self._queue: list[av.Packet] = []  # "all" mode: packets not yet decoded
+        self._queue_bytes = 0
+        self._gop_bytes = 0
         self._key: av.Packet | None = None  # "keyframes" mode: newest undecoded keyframe
         self._gop_packets: list[av.Packet] | None = []  # since the last keyframe (bounded)
         self._need_key = True
@@ -118,7 +121,7 @@ class AvFeed(Feed):
             raise self._error
         with self._lock:
             if self.mode == "all":
-                packets, self._queue = self._queue, []
+                packets, self._queue, self._queue_bytes = self._queue, [], 0
             else:
                 packets = [self._key] if self._key is not None else []
                 self._key = None
@@ -260,10 +263,12 @@ class AvFeed(Feed):
                 self._key = packet
                 # hold a GOP only until its length is known: enough to start decoding at
                 # once if it proves long, without keeping a GOP per camera for ever
-                self._gop_packets = [packet] if self.stats.gop is None else None
+                self._gop_packets = [packet] if self.stats.gop is None and packet else None
+                self._gop_bytes = packet.size if packet else 0
             elif self._gop_packets is not None and packet is not None:
                 self._gop_packets.append(packet)
-                if len(self._gop_packets) > MAX_QUEUE:
+                self._gop_bytes += packet.size
+                if len(self._gop_packets) > MAX_QUEUE or self._gop_bytes > MAX_QUEUE_BYTES:
                     self._gop_packets = None
             if self.mode == "jpeg":
                 return
@@ -280,6 +285,7 @@ class AvFeed(Feed):
             if before != "all":
                 # start decoding from the keyframe this GOP began with, if we still hold it
                 self._queue = [packet] if key and packet else list(self._gop_packets or [])
+                self._queue_bytes = sum(p.size for p in self._queue)
                 self._need_key = not self._queue
                 return
             if key:
@@ -287,8 +293,10 @@ class AvFeed(Feed):
             if self._need_key or packet is None:
                 return
             self._queue.append(packet)
-            if len(self._queue) > MAX_QUEUE:
+            self._queue_bytes += packet.size
+            if len(self._queue) > MAX_QUEUE or self._queue_bytes > MAX_QUEUE_BYTES:
                 self._queue.clear()
+                self._queue_bytes = 0
                 self._need_key = True
                 self.dropped += 1
 
@@ -307,4 +315,4 @@ class AvFeed(Feed):
         wanted = "keyframes" if frames / fps <= 1.5 * self._interval else "all"
         if wanted != self.mode:
             self.mode = wanted
-            self._queue = []
+            self._queue, self._queue_bytes = [], 0

@@ -35,7 +35,8 @@ class NativeRtspFeed(AvFeed):
         super().__init__(ffmpeg_url, name=name, transport="rtsp_tcp", options=options,
                          **kwargs)  # type: ignore[arg-type]
         self._session = RtspSession(url, username=username, password=password,
-                                    timeout=self._timeouts[0], name=name, connect_to=connect_to)
+                                    timeout=self._timeouts[0], name=name, connect_to=connect_to,
+                                    stop=self._stop)
         self.client = "native"  # until the camera offers what only FFmpeg reads
         self._clock_rate = 90000
         self._fallback_relay = fallback_relay
@@ -48,25 +49,23 @@ class NativeRtspFeed(AvFeed):
     def _run(self) -> None:
         session = self._session
         try:
-            track = session.open()
-        except Unsupported:
-            session.close()
-            self.client = "ffmpeg"
-            if self._fallback_relay is not None and not self._start_relay(self._fallback_relay):
+            try:
+                track = session.open()
+            except Unsupported:
+                session.close()
+                self.client = "ffmpeg"
+                if self._fallback_relay is None or self._start_relay(self._fallback_relay):
+                    super()._run()
                 return
-            super()._run()
-            return
-        except SourceError as exc:
-            session.close()
-            self._error = exc
-            return
-        self.codec = track.codec.name
-        self._clock_rate = track.clock_rate
-        self._opened.set()
-        try:
+            self.codec = track.codec.name
+            self._clock_rate = track.clock_rate
+            self._opened.set()
             self._stream(session, Depacketizer(track.codec, self._on_unit, track.parameter_sets))
         except SourceError as exc:
             self._error = exc
+        except Exception as exc:  # a camera's bytes must never kill the reader silently
+            self._error = SourceError("protocol", f"camera {self._name}: unreadable stream "
+                                                  f"({type(exc).__name__})")
         finally:
             session.close()
 

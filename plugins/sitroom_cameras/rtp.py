@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 START_CODE = b"\x00\x00\x00\x01"
 MAX_UNIT = 8 * 1024 * 1024  # bytes of one access unit; a camera that never ends one is cut
+NAL_COST = 64  # bytes a NAL unit costs us beyond its payload (the Python object)
 
 
 @dataclass(frozen=True)
@@ -90,8 +91,10 @@ class Depacketizer:
             self._finish()  # the marker of the previous unit was lost
         self._timestamp = timestamp
         if len(payload) <= self.codec.header_size:
+            if marker:
+                self._finish()
             return
-        self._size += len(payload)
+        self._size += len(payload) + NAL_COST
         if self._size > MAX_UNIT:  # no marker, no new timestamp: not a camera we can read
             self.dropped += 1
             self._nals, self._fragment, self._size = [], None, 0
@@ -137,6 +140,7 @@ class Depacketizer:
             self._fragment = None
 
     def _add(self, nal: bytes) -> None:
+        self._size += NAL_COST  # aggregation packets can carry hundreds of tiny units
         kind = self.codec.nal_type(nal[0])
         if kind in self.codec.keyframe_types:
             self._key = True

@@ -22,6 +22,7 @@ import secrets
 import select
 import socket
 import struct
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,11 +31,20 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from sitroom import SourceError
 from sitroom_cameras.rtp import CODECS, Codec, parameter_sets_from_fmtp
 
+# What a camera (possibly a hostile one: citizens register cameras by IP) may send us.
 MAX_HEADER = 64 * 1024  # bytes of one RTSP reply's head
 MAX_BODY = 256 * 1024  # bytes of an SDP (or any reply body)
+MAX_CHALLENGE = 4096  # bytes of a WWW-Authenticate value we parse
+MAX_SKIPPED = 1024 * 1024  # bytes of RTP a camera may send before answering a request
 READ_SIZE = 256 * 1024
-MAX_DRAIN = 16 * READ_SIZE  # bytes taken per drain: a flood cannot grow memory unbounded
-_PARAM = re.compile(r'(\w+)\s*=\s*(?:"([^"]*)"|([^\s,]+))')
+MAX_DRAIN = 8 * READ_SIZE  # bytes per drain: 0.5 s of a 32 Mbit/s camera
+MAX_BUFFERED = 2 * MAX_DRAIN  # bytes not yet parsed: more means it sends faster than we read
+MAX_PACKETS = 8192  # RTP packets per parse() (a 40 Mbit/s camera sends ~1,800 per 0.5 s)
+SLICE = 0.25  # s: blocking waits are cut into slices to notice a stop request
+# the lookbehind keeps the scan linear: without it a long word without "=" is tried from
+# every position, quadratic, with the GIL held (a 64 KiB challenge froze the daemon 75 s)
+_PARAM = re.compile(r'(?<!\w)(\w+)\s*=\s*(?:"([^"]*)"|([^\s,]+))')
+_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*([^\r\n]*)")
 _RTP_TS = struct.Struct(">I")
 
 RtpHandler = Callable[[bytes, int, bool], None]
@@ -70,29 +80,31 @@ def parse_sdp(sdp: str) -> tuple[Track | None, str | None]:
     unsupported = None
     for media in re.split(r"\r?\nm=", "\n" + sdp)[1:]:
         lines = media.splitlines()
-        fields = lines[0].split()
-        if not fields or fields[0] != "video" or len(fields) < 4:
+        fields = lines[0].split() if lines else []
+        if len(fields) < 4 or fields[0] != "video":
             continue
-        payload = fields[3]
-        rtpmap = fmtp = None
+        rtpmap: dict[str, str] = {}
+        fmtp: dict[str, str] = {}
         control = "*"
         for line in lines[1:]:
-            if line.startswith(f"a=rtpmap:{payload} "):
-                rtpmap = line.split(" ", 1)[1].strip()
-            elif line.startswith(f"a=fmtp:{payload} "):
-                fmtp = line.split(" ", 1)[1].strip()
-            elif line.startswith("a=control:"):
-                control = line[len("a=control:"):].strip()
-        name, _, rate = (rtpmap or "").partition("/")
-        codec = CODECS.get(name.upper())
-        if codec is None:
-            unsupported = unsupported or name or f"payload type {payload}"
-            continue
-        params = dict(item.strip().split("=", 1) for item in (fmtp or "").split(";")
-                      if "=" in item)
-        digits = rate.split("/")[0]
-        clock = int(digits) if digits.isdigit() and 0 < int(digits) < 10**7 else 90000
-        return Track(codec, control, parameter_sets_from_fmtp(codec, params), clock), None
+            key, _, value = line.partition(":")
+            if key in ("a=rtpmap", "a=fmtp"):
+                payload, _, rest = value.partition(" ")
+                (rtpmap if key == "a=rtpmap" else fmtp)[payload.strip()] = rest.strip()
+            elif key == "a=control":
+                control = value.strip()
+        for payload in fields[3:]:
+            name, _, rate = rtpmap.get(payload, "").partition("/")
+            codec = CODECS.get(name.upper())
+            if codec is None:
+                unsupported = unsupported or name or f"payload type {payload}"
+                continue
+            params = dict(item.strip().split("=", 1) for item in fmtp.get(payload, "").split(";")
+                          if "=" in item)
+            digits = rate.split("/")[0]
+            clock = int(digits) if re.fullmatch(r"[0-9]{1,7}", digits) else 0
+            return Track(codec, control, parameter_sets_from_fmtp(codec, params),
+                         clock or 90000), None
     return None, unsupported
 
 
@@ -108,12 +120,11 @@ class Digest:
     """RFC 2617 Digest (MD5) as cameras speak it, with or without qop=auth."""
 
     def __init__(self, params: dict[str, str], username: str, password: str) -> None:
-        if params.get("algorithm", "MD5").upper() != "MD5":
-            raise SourceError("auth", f"unsupported digest algorithm {params['algorithm']!r}")
         self.realm = params.get("realm", "")
         self.nonce = params.get("nonce", "")
         self.opaque = params.get("opaque")
-        self.qop = "auth" if "auth" in params.get("qop", "").split(",") else None
+        offered = {q.strip().lower() for q in params.get("qop", "").split(",")}
+        self.qop = "auth" if "auth" in offered else None
         self.username, self.password = username, password
         self.count = 0
 
@@ -138,22 +149,35 @@ class Digest:
         return "Digest " + ", ".join(parts) + ", algorithm=MD5"
 
 
-def _challenges(reply: Reply) -> dict[str, dict[str, str]]:
-    found: dict[str, dict[str, str]] = {}
+def _challenges(reply: Reply) -> list[tuple[str, dict[str, str]]]:
+    """(scheme, parameters) of each WWW-Authenticate value, in the camera's order."""
+    found = []
     for value in reply.headers.get("www-authenticate", []):
-        scheme, _, rest = value.strip().partition(" ")
-        found[scheme.lower()] = {k.lower(): (a if a else b) for k, a, b in _PARAM.findall(rest)}
+        scheme, _, rest = value.strip()[:MAX_CHALLENGE].partition(" ")
+        found.append((scheme.lower(),
+                      {k.lower(): (a if a else b) for k, a, b in _PARAM.findall(rest)}))
     return found
+
+
+def _number(text: str | bytes | None, name: str, what: str, limit: int) -> int:
+    """A decimal header field, or a `protocol` error naming the camera (never the value)."""
+    if text is None:
+        return 0
+    value = text.decode("latin-1") if isinstance(text, bytes) else text
+    value = value.strip()
+    if not re.fullmatch(r"[0-9]{1,9}", value) or int(value) > limit:
+        raise SourceError("protocol", f"camera {name}: bad {what}")
+    return int(value)
 
 
 class RtspSession:
     """One RTSP session with one camera; blocking, for the camera's reader thread."""
 
     def __init__(self, url: str, *, username: str | None = None, password: str | None = None,
-                 timeout: float = 10.0, name: str = "camera", connect_to: str | None = None
-                 ) -> None:
+                 timeout: float = 10.0, name: str = "camera", connect_to: str | None = None,
+                 stop: threading.Event | None = None) -> None:
         """`connect_to`: an IP to connect to instead of resolving the URL's host (a pinned
-        camera); the requests still name the URL."""
+        camera); the requests still name the URL. `stop` ends any wait within SLICE s."""
         parts = urlsplit(url)
         if parts.scheme != "rtsp":
             raise Unsupported(f"{parts.scheme}://")
@@ -167,6 +191,8 @@ class RtspSession:
             unquote(parts.username) if parts.username else None)
         self._password = password if password is not None else unquote(parts.password or "")
         self._timeout = timeout
+        self._deadline = 0.0  # of the request in flight
+        self._stop = stop or threading.Event()
         self._name = name
         self._sock: socket.socket | None = None
         self._buffer = b""
@@ -209,12 +235,12 @@ class RtspSession:
             raise SourceError("protocol", f"camera {self._name}: SETUP without a session")
         self._session, _, rest = session.partition(";")
         self._session = self._session.strip()
-        match = re.search(r"timeout\s*=\s*(\d+)", rest)
+        match = re.search(r"timeout\s*=\s*([0-9]{1,6})(?![0-9])", rest)
         if match and int(match.group(1)) > 0:
             self._keepalive_every = max(5.0, int(match.group(1)) / 2)
         transport = setup.header("transport") or ""
-        match = re.search(r"interleaved\s*=\s*(\d+)", transport)
-        if "TCP" not in transport.upper() or match is None:
+        match = re.search(r"interleaved\s*=\s*([0-9]{1,3})(?![0-9])", transport)
+        if "TCP" not in transport.upper() or match is None or int(match.group(1)) > 255:
             raise Unsupported("no interleaved TCP transport")
         self._channel = int(match.group(1))
         self.request("PLAY", self.url, {"Range": "npt=0.000-"})
@@ -225,6 +251,7 @@ class RtspSession:
     def request(self, method: str, uri: str, headers: dict[str, str] | None = None) -> Reply:
         """Send one request and read its reply (before PLAY: nothing else is in flight)."""
         for attempt in range(2):
+            self._deadline = time.monotonic() + self._timeout
             self._send(method, uri, headers)
             reply = self._read_reply()
             if reply.status == 401 and attempt == 0 and self._use_challenge(reply):
@@ -244,16 +271,19 @@ class RtspSession:
     def _use_challenge(self, reply: Reply) -> bool:
         if not self._username:
             return False
-        challenges = _challenges(reply)
         user, password = self._username, self._password
-        if "digest" in challenges:
-            digest = Digest(challenges["digest"], user, password)
-            self._authorization = digest.header
-            return True
-        if "basic" in challenges:
+        challenges = _challenges(reply)
+        for scheme, params in challenges:  # Digest with MD5 first, whatever the order
+            if scheme == "digest" and params.get("algorithm", "MD5").upper() == "MD5":
+                self._authorization = Digest(params, user, password).header
+                return True
+        if any(scheme == "basic" for scheme, _ in challenges):
             token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
             self._authorization = lambda _method, _uri: f"Basic {token}"
             return True
+        if any(scheme == "digest" for scheme, _ in challenges):
+            raise SourceError("auth", f"camera {self._name}: digest algorithm not supported "
+                                      "(only MD5; try rtsp_client: ffmpeg)")
         return False
 
     def _send(self, method: str, uri: str, headers: dict[str, str] | None = None) -> None:
@@ -265,46 +295,65 @@ class RtspSession:
         if self._session is not None:
             lines.append(f"Session: {self._session}")
         lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
-        self._sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("utf-8"))
+        try:
+            self._sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("utf-8"))
+        except OSError as exc:
+            raise SourceError("disconnected", f"camera {self._name}: "
+                                              f"{exc.strerror or type(exc).__name__}") from None
 
     def _read_reply(self) -> Reply:
         assert self._sock is not None
+        skipped = 0
         while True:
+            data, i = self._buffer, 0
             # a camera may already interleave RTP (or RTCP) frames: skip them
-            while self._buffer.startswith(b"$") and len(self._buffer) >= 4:
-                size = 4 + ((self._buffer[2] << 8) | self._buffer[3])
-                if len(self._buffer) < size:
+            while len(data) - i >= 4 and data[i] == 0x24:
+                size = 4 + ((data[i + 2] << 8) | data[i + 3])
+                if len(data) - i < size:
                     break
-                self._buffer = self._buffer[size:]
-            end = self._buffer.find(b"\r\n\r\n")
-            if end >= 0 and not self._buffer.startswith(b"$"):
-                head = self._buffer[:end].decode("latin-1")
-                reply = _parse_head(head, self._name)
-                length = int(reply.header("content-length") or 0)
-                if length > MAX_BODY:
-                    raise SourceError("protocol", f"camera {self._name}: reply too large")
+                i += size
+            if i:
+                skipped += i
+                self._buffer = data = data[i:]
+                if skipped > MAX_SKIPPED:
+                    raise SourceError("protocol", f"camera {self._name}: no RTSP reply")
+            end = data.find(b"\r\n\r\n", 0, MAX_HEADER)
+            if end >= 0 and not data.startswith(b"$"):
+                reply = _parse_head(data[:end].decode("latin-1"), self._name)
+                length = _number(reply.header("content-length"), self._name,
+                                 "Content-Length", MAX_BODY)
                 while len(self._buffer) < end + 4 + length:
                     self._receive()
                 reply.body = self._buffer[end + 4:end + 4 + length]
                 self._buffer = self._buffer[end + 4 + length:]
                 return reply
-            if len(self._buffer) > MAX_HEADER:
+            if len(data) > MAX_HEADER:
                 raise SourceError("protocol", f"camera {self._name}: no RTSP reply")
             self._receive()
 
     def _receive(self) -> None:
+        """Wait for more of a reply: until the request's deadline, in slices, so a stop
+        request (the camera was removed, the daemon stops) is heard within SLICE s."""
         assert self._sock is not None
-        try:
-            chunk = self._sock.recv(READ_SIZE)
-        except TimeoutError:
-            raise SourceError("timeout", f"camera {self._name}: no RTSP reply within "
-                                         f"{self._timeout:.0f}s") from None
-        except OSError as exc:
-            raise SourceError("disconnected", f"camera {self._name}: "
-                                              f"{exc.strerror or type(exc).__name__}") from None
-        if not chunk:
-            raise SourceError("disconnected", f"camera {self._name}: connection closed")
-        self._buffer += chunk
+        while True:
+            if self._stop.is_set():
+                raise SourceError("stopped", f"camera {self._name}: stopped")
+            left = self._deadline - time.monotonic()
+            if left <= 0:
+                raise SourceError("timeout", f"camera {self._name}: no RTSP reply within "
+                                             f"{self._timeout:.0f}s")
+            self._sock.settimeout(min(left, SLICE))
+            try:
+                chunk = self._sock.recv(READ_SIZE)
+            except TimeoutError:
+                continue
+            except OSError as exc:
+                raise SourceError("disconnected", f"camera {self._name}: "
+                                                  f"{exc.strerror or type(exc).__name__}") from None
+            if not chunk:
+                raise SourceError("disconnected", f"camera {self._name}: connection closed")
+            self._buffer += chunk
+            return
 
     # -- streaming -------------------------------------------------------------------------
 
@@ -341,12 +390,17 @@ class RtspSession:
 
     def parse(self, on_rtp: RtpHandler) -> None:
         """Hand every complete RTP packet of the video channel to `on_rtp`; skip RTCP and
-        RTSP replies (to keep-alives); keep an incomplete frame for the next read."""
+        RTSP replies (to keep-alives); keep an incomplete frame for the next read.
+
+        At most MAX_PACKETS per call, and no more than MAX_BUFFERED left over: a camera
+        that sends more is not one we can keep up with, and fails."""
         data, i = self._buffer, 0
         end = len(data)
         channel = self._channel
         unpack_ts = _RTP_TS.unpack_from
-        while i + 4 <= end:
+        packets = 0
+        while i + 4 <= end and packets < MAX_PACKETS:
+            packets += 1
             if data[i] == 0x24:
                 size = (data[i + 2] << 8) | data[i + 3]
                 stop = i + 4 + size
@@ -356,8 +410,9 @@ class RtspSession:
                     b0 = data[i + 4]
                     start = i + 16 + (b0 & 0x0F) * 4
                     last = stop
-                    if b0 & 0x10 and start + 4 <= last:  # header extension
-                        start += 4 + ((data[start + 2] << 8) | data[start + 3]) * 4
+                    if b0 & 0x10:  # header extension
+                        start = (start + 4 + ((data[start + 2] << 8) | data[start + 3]) * 4
+                                 if start + 4 <= last else last)
                     if b0 & 0x20:  # padding
                         last -= data[stop - 1]
                     if start < last:
@@ -370,10 +425,9 @@ class RtspSession:
                     if end - i > MAX_HEADER:
                         raise SourceError("protocol", f"camera {self._name}: bad RTSP reply")
                     break
-                match = re.search(rb"(?im)^content-length:\s*(\d+)", data[i:head_end])
-                length = int(match.group(1)) if match else 0
-                if length > MAX_BODY:
-                    raise SourceError("protocol", f"camera {self._name}: reply too large")
+                match = _LENGTH.search(data, i, head_end)
+                length = _number(match.group(1) if match else None, self._name,
+                                 "Content-Length", MAX_BODY)
                 stop = head_end + 4 + length
                 if stop > end:
                     break
@@ -383,6 +437,9 @@ class RtspSession:
                 found = data.find(b"$", i + 1)
                 i = found if found >= 0 else end
         self._buffer = data[i:]
+        if len(self._buffer) > MAX_BUFFERED:
+            raise SourceError("protocol", f"camera {self._name}: sends faster than it can be "
+                                          "read")
 
     def keepalive(self) -> None:
         """Refresh the session when due (its reply is skipped by `parse`)."""
@@ -412,7 +469,7 @@ class RtspSession:
                 self._sock = sock
                 sock.settimeout(1.0)
                 self._send("TEARDOWN", self.url)
-        except OSError:
+        except (OSError, SourceError):
             pass
         finally:
             self._sock = None

@@ -376,3 +376,182 @@ def test_a_reply_announcing_a_huge_body_fails_the_camera() -> None:
 def test_a_zero_clock_rate_in_the_sdp_is_ignored() -> None:
     track, _ = parse_sdp("v=0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/0\r\n")
     assert track is not None and track.clock_rate == 90000
+
+
+# -- a hostile camera (citizens register cameras by IP) -----------------------------------
+
+
+class HostileCamera:
+    """Answers each RTSP request with whatever `answer(method, cseq)` returns."""
+
+    def __init__(self, answer) -> None:  # type: ignore[no-untyped-def]
+        self.answer = answer
+        self.port = 0
+        self._server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> HostileCamera:
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                while True:
+                    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+                    method = head.split(" ", 1)[0]
+                    cseq = next((line.split(":", 1)[1].strip() for line in head.split("\r\n")
+                                 if line.lower().startswith("cseq:")), "0")
+                    writer.write(self.answer(method, cseq))
+                    await writer.drain()
+            except (asyncio.IncompleteReadError, ConnectionError):
+                pass
+            finally:
+                writer.close()
+
+        self._server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        self.port = int(self._server.sockets[0].getsockname()[1])
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+
+    @property
+    def url(self) -> str:
+        return f"rtsp://127.0.0.1:{self.port}/cam"
+
+
+def ok(cseq: str, headers: str = "", body: bytes = b"") -> bytes:
+    return (f"RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\n{headers}Content-Length: {len(body)}\r\n\r\n"
+            .encode() + body)
+
+
+GOOD_SDP = b"v=0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:t1\r\n"
+
+
+def scripted(describe: bytes = b"", setup_headers: str = "Session: 1\r\nTransport: "
+             "RTP/AVP/TCP;unicast;interleaved=0-1\r\n", raw: dict[str, bytes] | None = None):  # type: ignore[no-untyped-def]
+    def answer(method: str, cseq: str) -> bytes:
+        if raw and method in raw:
+            return raw[method].replace(b"{cseq}", cseq.encode())
+        if method == "DESCRIBE":
+            return ok(cseq, "Content-Type: application/sdp\r\n", describe or GOOD_SDP)
+        if method == "SETUP":
+            return ok(cseq, setup_headers)
+        return ok(cseq)
+    return answer
+
+
+@pytest.mark.parametrize("answer", [
+    scripted(raw={"DESCRIBE": b"RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\nContent-Length: abc\r\n\r\n"}),
+    scripted(raw={"DESCRIBE": b"RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\nContent-Length: "
+                              + b"9" * 5000 + b"\r\n\r\n"}),
+    scripted(raw={"DESCRIBE": b"RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\nContent-Length: -5\r\n\r\n"}),
+    scripted(raw={"OPTIONS": b"HTTP/1.1 200 OK\r\n\r\n"}),
+    scripted(describe=b"v=0\r\nm="),
+    scripted(setup_headers="Session: 1\r\nTransport: RTP/AVP/TCP;interleaved=" + "7" * 5000
+             + "\r\n"),
+    scripted(setup_headers="Transport: RTP/AVP/TCP;interleaved=0-1\r\n"),  # no session
+    scripted(raw={"DESCRIBE": b"RTSP/1.0 401 No\r\nCSeq: {cseq}\r\nWWW-Authenticate: Digest "
+                              + b"a" * 65000 + b"\r\n\r\n"}),
+    scripted(raw={"DESCRIBE": b"RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\nLocation: rtsp://10.0.0.1/"
+                              b"\r\nContent-Length: 0\r\n\r\n"}),
+])
+async def test_a_hostile_camera_gets_a_clear_error_and_nothing_else(answer) -> None:  # type: ignore[no-untyped-def]
+    """Every malformed reply ends in a SourceError (or a hand-over to FFmpeg), never in
+    another exception, a hang or a connection elsewhere."""
+    from sitroom_cameras.rtsp_client import Unsupported
+
+    async with HostileCamera(answer) as camera_:
+        session = RtspSession(camera_.url, username="admin", password=PASSWORD, timeout=3)
+        try:
+            with pytest.raises((SourceError, Unsupported)) as caught:
+                await asyncio.to_thread(session.open)
+        finally:
+            session.close()
+    assert PASSWORD not in str(caught.value)
+    if isinstance(caught.value, SourceError):
+        assert caught.value.reason in ("protocol", "auth", "redirect", "timeout"), caught.value
+
+
+@pytest.mark.parametrize("answer", [
+    scripted(describe=b"v=0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/\xc2\xb2\r\n"),
+    scripted(setup_headers="Session: 1;timeout=" + "9" * 400 + "\r\nTransport: "
+             "RTP/AVP/TCP;interleaved=0-1\r\n"),
+])
+async def test_odd_but_harmless_values_fall_back_to_defaults(answer) -> None:  # type: ignore[no-untyped-def]
+    async with HostileCamera(answer) as camera_:
+        session = RtspSession(camera_.url, timeout=3)
+        try:
+            track = await asyncio.to_thread(session.open)
+        finally:
+            session.close()
+    assert track.clock_rate == 90000  # the RTP clock of video
+    assert session._keepalive_every == 30.0  # RTSP's default session timeout, halved
+
+
+async def test_a_camera_that_never_answers_lets_go_when_stopped() -> None:
+    """RTP-looking bytes, never a reply: the handshake waits no longer than asked to stop."""
+    import threading
+
+    async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError):
+            for _ in range(200):
+                writer.write(b"$\x00\x00\x00")
+                await writer.drain()
+                await asyncio.sleep(0.1)
+        writer.close()
+
+    import contextlib
+
+    server = await asyncio.start_server(trickle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    stop = threading.Event()
+    session = RtspSession(f"rtsp://127.0.0.1:{port}/cam", timeout=60, stop=stop)
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            session.open()
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    await asyncio.sleep(0.5)
+    stop.set()
+    await asyncio.to_thread(thread.join, 5)
+    server.close()
+    session.close()
+    assert not thread.is_alive()
+    assert isinstance(outcome[0], SourceError) and outcome[0].reason == "stopped"
+
+
+def test_digest_is_chosen_with_md5_and_qop_auth_whatever_the_order() -> None:
+    from sitroom_cameras.rtsp_client import Reply
+
+    session = RtspSession("rtsp://127.0.0.1:1/cam", username="u", password="p")
+    reply = Reply(401, "Unauthorized", {"www-authenticate": [
+        'Digest realm="cam", nonce="n1", algorithm=SHA-256, qop="auth"',
+        'Digest realm="cam", nonce="n2", qop="auth-int, auth", opaque="o"',
+        'Basic realm="cam"',
+    ]})
+    assert session._use_challenge(reply)
+    assert session._authorization is not None
+    header = session._authorization("DESCRIBE", "rtsp://127.0.0.1:1/cam")
+    assert header.startswith("Digest ") and 'nonce="n2"' in header
+    assert "qop=auth" in header and 'opaque="o"' in header and "nc=00000001" in header
+    only_sha = Reply(401, "Unauthorized", {"www-authenticate": [
+        'Digest realm="cam", nonce="n1", algorithm=SHA-256']})
+    with pytest.raises(SourceError) as caught:
+        session._use_challenge(only_sha)
+    assert caught.value.reason == "auth" and "SHA" not in str(caught.value)
+
+
+def test_a_flood_of_tiny_frames_fails_instead_of_eating_memory() -> None:
+    from sitroom_cameras.rtsp_client import MAX_BUFFERED, MAX_PACKETS
+
+    session = RtspSession("rtsp://127.0.0.1:1/cam")
+    frame = interleaved(0, rtp(b"\x41x", 1, False))
+    session._buffer = frame * (MAX_BUFFERED // len(frame) + MAX_PACKETS + 10)
+    seen: list[int] = []
+    with pytest.raises(SourceError) as caught:
+        session.parse(lambda payload, ts, marker: seen.append(ts))
+    assert caught.value.reason == "protocol"
+    assert len(seen) == MAX_PACKETS  # bounded work per call
