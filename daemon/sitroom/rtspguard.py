@@ -240,6 +240,10 @@ class RtspRelay:
                 await asyncio.gather(up, down, return_exceptions=True)
         except (OSError, TimeoutError):
             pass  # FFmpeg sees the closed socket; the camera is unreachable
+        except asyncio.CancelledError:
+            # close() cut the session; ending quietly keeps asyncio from reporting the
+            # connection callback's task as failed
+            return
         finally:
             for writer in (client_w, server_w):
                 if writer is not None:

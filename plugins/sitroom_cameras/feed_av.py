@@ -81,7 +81,9 @@ class AvFeed(Feed):
         self._queue_bytes = 0
         self._gop_bytes = 0
         self._key: av.Packet | None = None  # "keyframes" mode: newest undecoded keyframe
-        self._gop_packets: list[av.Packet] | None = []  # since the last keyframe (bounded)
+        # since the last keyframe (bounded); None before the first one, which frames before
+        # it could not be decoded without
+        self._gop_packets: list[av.Packet] | None = None
         self._need_key = True
         self._switch_after: int | None = None  # GOP length (frames) that needs mode "all"
         self._pace_base: float | None = None
@@ -89,11 +91,12 @@ class AvFeed(Feed):
         self.codec = ""
         self._extradata: bytes | None = None
         self.nominal_fps = 0.0
-        self.dropped = 0
+        self._lost = 0  # frames dropped from an overflowing long-GOP queue
         self._decoder: VideoDecoder | None = None
         self._thread: threading.Thread | None = None
         self._relay = relay
         self.burst = BURST if loop_file or transport == "rtsp_tcp" else 0.0
+        self._open_grace = open_timeout + 1.0  # s open() waits for the reader to connect
         self.client = "ffmpeg"
         self.resting = False  # the reader sleeps on purpose while the stream is buffered
         self._rest_began: float | None = None
@@ -107,13 +110,13 @@ class AvFeed(Feed):
             target=self._run, name=f"camera-reader-{self._name}", daemon=True
         )
         self._thread.start()
-        deadline = time.monotonic() + self._timeouts[0] + 1.0
+        deadline = time.monotonic() + self._open_grace
         while not self._opened.is_set():
             if self._error is not None:
                 raise self._error
             if time.monotonic() > deadline:
                 raise SourceError("timeout", f"camera {self._name}: no stream after "
-                                             f"{self._timeouts[0]:.0f}s")
+                                             f"{self._open_grace:.0f}s")
             await asyncio.sleep(0.02)
 
     async def grab(self) -> Pending | None:
@@ -236,6 +239,10 @@ class AvFeed(Feed):
     def slack(self) -> float:
         return self.burst if self.resting else 0.0
 
+    @property
+    def lost(self) -> int:
+        return self._lost
+
     def _pace(self, packet: av.Packet, time_base: float) -> None:
         """Play a file at its own speed, like a live camera would send it."""
         ts = packet.dts if packet.dts is not None else packet.pts
@@ -295,10 +302,10 @@ class AvFeed(Feed):
             self._queue.append(packet)
             self._queue_bytes += packet.size
             if len(self._queue) > MAX_QUEUE or self._queue_bytes > MAX_QUEUE_BYTES:
+                self._lost += len(self._queue)
                 self._queue.clear()
                 self._queue_bytes = 0
                 self._need_key = True
-                self.dropped += 1
 
     def _choose_mode(self) -> None:
         """Keyframes only while one arrives at least every ~1.5 analysis intervals."""

@@ -14,6 +14,7 @@ import asyncio
 import time
 
 import av
+import structlog
 
 from sitroom import SourceError
 from sitroom.rtspguard import RtspRelay
@@ -22,6 +23,7 @@ from sitroom_cameras.rtp import Depacketizer
 from sitroom_cameras.rtsp_client import RtspSession, Unsupported
 
 WAIT_SLICE = 0.25  # s: how often a reader waiting for data checks for stop
+log = structlog.get_logger("sitroom.cameras")
 
 
 class NativeRtspFeed(AvFeed):
@@ -41,6 +43,9 @@ class NativeRtspFeed(AvFeed):
         self._clock_rate = 90000
         self._fallback_relay = fallback_relay
         self._loop: asyncio.AbstractEventLoop | None = None
+        # our handshake, then possibly FFmpeg's whole one: two connection timeouts
+        self._open_grace = 2 * self._timeouts[0] + 1.0
+        self._depacketizer: Depacketizer | None = None
 
     async def open(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -54,17 +59,21 @@ class NativeRtspFeed(AvFeed):
             except Unsupported:
                 session.close()
                 self.client = "ffmpeg"
+                if self._stop.is_set():
+                    return
                 if self._fallback_relay is None or self._start_relay(self._fallback_relay):
                     super()._run()
                 return
             self.codec = track.codec.name
             self._clock_rate = track.clock_rate
             self._opened.set()
-            self._stream(session, Depacketizer(track.codec, self._on_unit, track.parameter_sets))
+            self._depacketizer = Depacketizer(track.codec, self._on_unit, track.parameter_sets)
+            self._stream(session, self._depacketizer)
         except SourceError as exc:
             self._error = exc
-        except Exception as exc:  # a camera's bytes must never kill the reader silently
-            self._error = SourceError("protocol", f"camera {self._name}: unreadable stream "
+        except Exception as exc:  # a bug of ours: never silent, never the camera's fault
+            log.exception("camera_reader_failed", camera=self._name)
+            self._error = SourceError("internal", f"camera {self._name}: reader failed "
                                                   f"({type(exc).__name__})")
         finally:
             session.close()
@@ -72,10 +81,12 @@ class NativeRtspFeed(AvFeed):
     def _start_relay(self, relay: RtspRelay) -> bool:
         """Start the relay FFmpeg must go through (from the reader thread); False on error."""
         assert self._loop is not None
+        started = asyncio.run_coroutine_threadsafe(relay.start(), self._loop)
         try:
-            asyncio.run_coroutine_threadsafe(relay.start(), self._loop).result(
-                self._timeouts[0])
+            started.result(self._timeouts[0])
         except Exception as exc:
+            started.cancel()
+            asyncio.run_coroutine_threadsafe(relay.close(), self._loop)
             self._error = SourceError("connect", f"camera {self._name}: relay did not start "
                                                  f"({type(exc).__name__})")
             return False
@@ -104,6 +115,10 @@ class NativeRtspFeed(AvFeed):
             session.keepalive()
             if self._rest():
                 return
+
+    @property
+    def lost(self) -> int:
+        return self._lost + (self._depacketizer.dropped if self._depacketizer else 0)
 
     def _on_unit(self, key: bool, timestamp: int, depacketizer: Depacketizer) -> None:
         packet = None

@@ -22,6 +22,7 @@ HEIGHT = "sitroom_camera_height_pixels"
 GOP = "sitroom_camera_gop_frames"
 RECONNECTS = "sitroom_camera_reconnects_total"
 DECODE_ERRORS = "sitroom_camera_decode_errors_total"
+FRAMES_LOST = "sitroom_camera_frames_lost_total"
 FRAMES_RECEIVED = "sitroom_camera_frames_received_total"
 FRAMES_DECODED = "sitroom_camera_frames_decoded_total"
 FRAMES_ANALYSED = "sitroom_camera_frames_analysed_total"
@@ -60,6 +61,8 @@ METRICS = (
     MetricSpec(GOP, "gauge", "Frames from one keyframe to the next (1 for JPEG).", C),
     MetricSpec(RECONNECTS, "counter", "Times the camera connection was re-established.", C),
     MetricSpec(DECODE_ERRORS, "counter", "Frames or packets that failed to decode.", C),
+    MetricSpec(FRAMES_LOST, "counter", "Frames lost before decoding: RTP fragments missing, "
+               "an access unit that never ended, a long-GOP queue that overflowed.", C),
     MetricSpec(FRAMES_RECEIVED, "counter", "Frames (packets or JPEGs) received.", C),
     MetricSpec(FRAMES_DECODED, "counter", "Frames decoded (keyframes only if the GOP allows).",
                C),

@@ -195,6 +195,7 @@ class RtspSession:
         self._stop = stop or threading.Event()
         self._name = name
         self._sock: socket.socket | None = None
+        self._poll: select.poll | None = None  # not select(): descriptors above 1024 exist
         self._buffer = b""
         self._cseq = 0
         self._authorization: Callable[[str, str], str] | None = None
@@ -360,6 +361,8 @@ class RtspSession:
     def start_streaming(self) -> None:
         assert self._sock is not None
         self._sock.setblocking(False)
+        self._poll = select.poll()
+        self._poll.register(self._sock, select.POLLIN)
 
     def drain(self) -> int:
         """Read whatever the kernel holds, without waiting; bytes read. Raises on EOF."""
@@ -384,9 +387,8 @@ class RtspSession:
         return total
 
     def wait_readable(self, seconds: float) -> bool:
-        assert self._sock is not None
-        readable, _, _ = select.select([self._sock], [], [], seconds)
-        return bool(readable)
+        assert self._poll is not None
+        return bool(self._poll.poll(seconds * 1000))
 
     def parse(self, on_rtp: RtpHandler) -> None:
         """Hand every complete RTP packet of the video channel to `on_rtp`; skip RTCP and
@@ -432,6 +434,8 @@ class RtspSession:
                 if stop > end:
                     break
                 self.replies_skipped += 1
+                self._keepalive_answered(_parse_head(data[i:head_end].decode("latin-1"),
+                                                     self._name))
                 i = stop
             else:  # out of step: find the next frame
                 found = data.find(b"$", i + 1)
@@ -440,6 +444,16 @@ class RtspSession:
         if len(self._buffer) > MAX_BUFFERED:
             raise SourceError("protocol", f"camera {self._name}: sends faster than it can be "
                                           "read")
+
+    def _keepalive_answered(self, reply: Reply) -> None:
+        """A keep-alive's reply: a new Digest nonce is taken for the next one, a method the
+        camera does not know is swapped for OPTIONS, a lost session ends the stream."""
+        if reply.status == 401 and self._username:
+            self._use_challenge(reply)
+        elif reply.status in (405, 501) and self._keepalive_method != "OPTIONS":
+            self._keepalive_method = "OPTIONS"
+        elif reply.status == 454:
+            raise SourceError("disconnected", f"camera {self._name}: session expired (454)")
 
     def keepalive(self) -> None:
         """Refresh the session when due (its reply is skipped by `parse`)."""

@@ -97,6 +97,7 @@ class CameraSource(StreamingSource):
         self.last_report: FrameReport | None = None
         self._runs = 0
         self._seen_frames = 0
+        self._seen_lost = 0
         self._seen_time = 0.0
         self._last_frame_wall: float | None = None
 
@@ -116,7 +117,7 @@ class CameraSource(StreamingSource):
             await feed.open()
             if feed.client:
                 self.ctx.set_detail("reader", feed.client)
-            self._seen_frames, self._seen_time = 0, loop.time()
+            self._seen_frames, self._seen_lost, self._seen_time = 0, 0, loop.time()
             next_tick = loop.time()
             while True:
                 await self._tick(feed)
@@ -139,8 +140,8 @@ class CameraSource(StreamingSource):
             longitude=coordinate(c.longitude, c.owner_type),
             owner_type=c.owner_type, location=c.location,
         )
-        for name in (m.RECONNECTS, m.DECODE_ERRORS, m.FRAMES_RECEIVED, m.FRAMES_DECODED,
-                     m.FRAMES_ANALYSED, m.CPU):
+        for name in (m.RECONNECTS, m.DECODE_ERRORS, m.FRAMES_LOST, m.FRAMES_RECEIVED,
+                     m.FRAMES_DECODED, m.FRAMES_ANALYSED, m.CPU):
             self.metrics.inc(name, 0, **self.cam)
         for zone in c.zones:
             rules = ["suspicious_activity"] if zone.restricted else []
@@ -186,6 +187,10 @@ class CameraSource(StreamingSource):
             self.metrics.inc(m.DECODE_ERRORS, decoded.errors, **self.cam)
 
     def _write_health(self, feed: Feed) -> None:
+        lost = feed.lost
+        if lost > self._seen_lost:
+            self.metrics.inc(m.FRAMES_LOST, lost - self._seen_lost, **self.cam)
+        self._seen_lost = lost
         stats = feed.stats
         frames = stats.frames
         if frames > self._seen_frames:

@@ -555,3 +555,71 @@ def test_a_flood_of_tiny_frames_fails_instead_of_eating_memory() -> None:
         session.parse(lambda payload, ts, marker: seen.append(ts))
     assert caught.value.reason == "protocol"
     assert len(seen) == MAX_PACKETS  # bounded work per call
+
+
+def test_keepalive_replies_are_acted_on() -> None:
+    session = RtspSession("rtsp://127.0.0.1:1/cam", username="u", password="p")
+    session._keepalive_method = "GET_PARAMETER"
+    session._buffer = b"RTSP/1.0 405 Method Not Allowed\r\nCSeq: 7\r\n\r\n"
+    session.parse(lambda *a: None)
+    assert session._keepalive_method == "OPTIONS"  # the camera does not know GET_PARAMETER
+    session._buffer = (b"RTSP/1.0 401 Unauthorized\r\nCSeq: 8\r\n"
+                       b'WWW-Authenticate: Digest realm="r", nonce="fresh"\r\n\r\n')
+    session.parse(lambda *a: None)
+    assert session._authorization is not None  # a stale nonce: the next one uses "fresh"
+    assert 'nonce="fresh"' in session._authorization("OPTIONS", session.url)
+    session._buffer = b"RTSP/1.0 454 Session Not Found\r\nCSeq: 9\r\n\r\n"
+    with pytest.raises(SourceError) as caught:
+        session.parse(lambda *a: None)
+    assert caught.value.reason == "disconnected"
+
+
+async def test_sockets_numbered_above_1024_work(rtsp_server: RtspServer) -> None:
+    """A daemon with hundreds of cameras has descriptors above select()'s limit of 1024."""
+    import os
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip(f"the hard descriptor limit ({hard}) is below 1200 here")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    filler = []
+    try:
+        while not filler or filler[-1] < 1030:
+            filler.append(os.open("/dev/null", os.O_RDONLY))
+        session = RtspSession(rtsp_server.url, timeout=5)
+        track = session.open()
+        assert session._sock is not None and session._sock.fileno() > 1024
+        units: list[bool] = []
+        depacketizer = Depacketizer(track.codec, lambda key, ts, d: units.append(key))
+        session.start_streaming()
+        try:
+            deadline = time.monotonic() + 10
+            while len(units) < 5 and time.monotonic() < deadline:
+                if session.drain():
+                    session.parse(depacketizer.push)
+                else:
+                    session.wait_readable(0.2)
+        finally:
+            session.close()
+        assert len(units) >= 5
+    finally:
+        for fd in filler:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_frames_lost_to_an_overflowing_queue_are_counted() -> None:
+    import av
+
+    from sitroom_cameras import feed_av
+    from sitroom_cameras.feed_av import AvFeed
+
+    feed = AvFeed("/dev/null", name="t", transport="rtsp_tcp", interval=1.0)
+    feed.nominal_fps = 25.0
+    for i in range(feed_av.MAX_QUEUE + 60):  # one keyframe, then a GOP that never ends
+        packet = av.Packet(b"\x00" * 100)
+        packet.is_keyframe = i == 0
+        feed._on_frame(packet.is_keyframe, packet, media_time=i / 25)
+    assert feed.mode == "all"
+    assert feed.lost == feed_av.MAX_QUEUE + 1  # the whole queue went at once
