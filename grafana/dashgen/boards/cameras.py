@@ -59,11 +59,13 @@ def build() -> dict[str, Any]:
         Panel("timeseries", "Stream frame rate", [Query(
             cam(f"sitroom_camera_stream_frames_per_second{{{S}}}"), "{{camera}}")],
               w=12, unit="fps"),
-        Panel("timeseries", "Reconnects and decode errors (per hour)", [
+        Panel("timeseries", "Reconnects, decode errors and lost frames (per hour)", [
             Query(cam(f"increase(sitroom_camera_reconnects_total{{{S}}}[1h])"),
                   "reconnects {{camera}}"),
             Query(cam(f"increase(sitroom_camera_decode_errors_total{{{S}}}[1h])"),
-                  "decode errors {{camera}}")], w=12, unit="short"),
+                  "decode errors {{camera}}"),
+            Query(cam(f"increase(sitroom_camera_frames_lost_total{{{S}}}[1h])"),
+                  "lost frames {{camera}}")], w=12, unit="short"),
         Panel("timeseries", "Analysis CPU per camera", [Query(
             cam(f"rate(sitroom_camera_cpu_seconds_total{{{S}}}[$__rate_interval])"),
             "{{camera}}")], w=12, unit="percentunit",
