@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from sitroom.testing import SourceHarness
 from tests.support import ManagedProcess, free_port, require_tool, shared_data, wait_until
 
 HERE = Path(__file__).parent
@@ -87,3 +88,13 @@ def rtsp_server(street_clip: Path) -> Iterator[RtspServer]:
 @pytest.fixture
 def sitroom_cli() -> list[str]:
     return [sys.executable, "-m", "sitroom.cli"]
+
+
+async def wait_value(h: SourceHarness, metric: str, predicate, within: float = 15.0,  # type: ignore[no-untyped-def]
+                     **labels: str) -> float:
+    """Wait until the harness's metric satisfies `predicate`; its value."""
+    await h.wait_for(lambda: (v := h.value(metric, **labels)) is not None and predicate(v),
+                     within=within)
+    value = h.value(metric, **labels)
+    assert value is not None
+    return value

@@ -20,6 +20,7 @@ import sitroom_cameras as plugin
 from sitroom import SourceError
 from sitroom.testing import SourceHarness
 from sitroom_cameras.simulator import CameraSimulatorConfig, run_camera_simulator
+from tests.cameras.conftest import wait_value
 from tests.support import free_port
 
 pytestmark = pytest.mark.integration
@@ -28,15 +29,6 @@ pytestmark = pytest.mark.integration
 def camera(name: str, **fields: object) -> dict[str, object]:
     return {"kind": "camera", "name": name, "analysis_interval": 0.7,
             "analysis": {"people_width": 640}, **fields}
-
-
-async def wait_value(h: SourceHarness, metric: str, predicate, within: float = 15.0,  # type: ignore[no-untyped-def]
-                     **labels: str) -> float:
-    await h.wait_for(lambda: (v := h.value(metric, **labels)) is not None and predicate(v),
-                     within=within)
-    value = h.value(metric, **labels)
-    assert value is not None
-    return value
 
 
 async def test_file_camera_decodes_keyframes_only_and_serves_a_snapshot(street_clip: Path

@@ -23,7 +23,7 @@ from sitroom import SourceError
 from sitroom.testing import SourceHarness
 from sitroom_cameras.rtp import H264, H265, Depacketizer, parameter_sets_from_fmtp
 from sitroom_cameras.rtsp_client import RtspSession, parse_sdp, resolve_control
-from tests.cameras.conftest import RtspServer, make_clip
+from tests.cameras.conftest import RtspServer, make_clip, wait_value
 from tests.support import shared_data
 
 PASSWORD = "pa:ss@w0rd/ü"  # characters a URL would have to escape
@@ -33,17 +33,6 @@ def camera(name: str, url: str, **fields: object) -> dict[str, object]:
     return {"kind": "camera", "name": name, "url": url, "transport": "rtsp_tcp",
             "analysis_interval": 0.7, "timeout": 5, "stall_timeout": 4,
             "analysis": {"people": False}, **fields}
-
-
-async def wait_value(h: SourceHarness, metric: str, predicate, within: float = 20.0,  # type: ignore[no-untyped-def]
-                     **labels: str) -> float:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        value = h.value(metric, **labels)
-        if value is not None and predicate(value):
-            return value
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{metric}{labels} stayed at {h.value(metric, **labels)}")
 
 
 @pytest.fixture(scope="module")
