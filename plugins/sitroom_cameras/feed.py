@@ -99,6 +99,7 @@ class Feed:
 
     transport = "unknown"
     client = ""  # who reads the stream, where there is a choice (RTSP: native | ffmpeg)
+    burst = 0.0  # longest a reader rests between reads (s); see feed_av.BURST
 
     def __init__(self) -> None:
         self.stats = FeedStats()

@@ -120,7 +120,12 @@ class CameraSource(StreamingSource):
             self._seen_frames, self._seen_lost, self._seen_time = 0, 0, loop.time()
             next_tick = loop.time()
             while True:
-                await self._tick(feed)
+                if not await self._tick(feed) and self._keyframe_due(feed, interval):
+                    # this interval's keyframe may still sit in the kernel while the reader
+                    # rests: look again once it has surely been read, not an interval later
+                    # (when a newer keyframe would replace it)
+                    await asyncio.sleep(feed.burst)
+                    await self._tick(feed)
                 next_tick += interval
                 if next_tick < loop.time():
                     next_tick = loop.time() + interval
@@ -154,7 +159,9 @@ class CameraSource(StreamingSource):
 
     # -- one analysis tick -----------------------------------------------------------------
 
-    async def _tick(self, feed: Feed) -> None:
+    async def _tick(self, feed: Feed) -> bool:
+        """One analysis (if the feed has new data) and the health metrics; whether it
+        analysed."""
         pending = await feed.grab()
         if pending is not None:
             now = time.monotonic()
@@ -168,6 +175,7 @@ class CameraSource(StreamingSource):
                 if report is not None:
                     self._write_report(report, now)
         self._write_health(feed)
+        return pending is not None
 
     def _process(self, pending: Pending, now: float
                  ) -> tuple[Decoded, FrameReport | None, float]:
@@ -185,6 +193,13 @@ class CameraSource(StreamingSource):
             self.metrics.inc(m.FRAMES_DECODED, decoded.frames, **self.cam)
         if decoded.errors:
             self.metrics.inc(m.DECODE_ERRORS, decoded.errors, **self.cam)
+
+    @staticmethod
+    def _keyframe_due(feed: Feed, interval: float) -> bool:
+        """A reader that rests, on a camera that is sending, with time for a second look."""
+        age = feed.stats.age()
+        return (feed.burst > 0 and feed.mode == "keyframes" and 2 * feed.burst < interval
+                and age is not None and age < interval)
 
     def _write_health(self, feed: Feed) -> None:
         lost = feed.lost

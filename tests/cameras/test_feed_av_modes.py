@@ -1,4 +1,5 @@
-"""The RTSP/file reader's bookkeeping, fed packets directly (no stream, no thread).
+"""The RTSP/file reader's bookkeeping, fed packets directly (no stream, no thread), and
+the source's second look for a keyframe still in a resting reader.
 
 What is decoded depends on it: keyframes only while the GOP fits the analysis interval,
 every frame from the last keyframe on once it does not.
@@ -6,9 +7,14 @@ every frame from the last keyframe on once it does not.
 
 from __future__ import annotations
 
+import time
+
 import av
+import numpy as np
 
 from sitroom_cameras import feed_av
+from sitroom_cameras.decode import Decoded
+from sitroom_cameras.feed import Feed, Pending
 from sitroom_cameras.feed_av import AvFeed
 
 
@@ -85,3 +91,50 @@ def test_slack_is_granted_only_while_resting() -> None:
     udp = AvFeed("/dev/null", name="u", transport="rtsp_udp")
     udp.resting = True
     assert udp.slack() == 0.0  # UDP readers never rest
+
+
+class LateKeyframes(Feed):
+    """A resting reader whose keyframes turn up just after one tick and just before the
+    next (times in seconds after open): the first would be replaced by the second unless
+    the source looks again once the reader has surely read it."""
+
+    transport = "test"
+    burst = 0.5
+
+    def __init__(self, arrivals: list[float]) -> None:
+        super().__init__()
+        self.mode = "keyframes"
+        self.arrivals = arrivals
+        self.opened = 0.0
+
+    async def open(self) -> None:
+        self.opened = time.monotonic()
+
+    async def grab(self) -> Pending | None:
+        now = time.monotonic() - self.opened
+        arrived = [t for t in self.arrivals if t <= now]
+        if not arrived:
+            return None
+        self.arrivals = [t for t in self.arrivals if t > now]
+        self.stats.frame(True)
+        grey = np.full((240, 320), 40 + 10 * len(self.arrivals), np.uint8)
+        return lambda: Decoded(grey, (320, 240), frames=1)  # only the newest one
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_a_keyframe_just_after_a_tick_is_analysed_not_replaced(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import sitroom_cameras as plugin
+    from sitroom.testing import SourceHarness
+    from sitroom_cameras import source
+
+    feed = LateKeyframes([0.2, 1.8])  # ticks at 0 and 2
+    monkeypatch.setattr(source, "make_feed", lambda config, ctx: feed)
+    config = {"kind": "camera", "name": "late", "path": "/dev/null", "analysis_interval": 2,
+              "analysis": {"people": False}}
+    async with SourceHarness.from_plugin(plugin, config) as h:
+        h.start()
+        feed.stats.frame(True)  # the camera is sending
+        await h.wait_for(lambda: h.value("sitroom_camera_frames_analysed_total",
+                                         camera="late") == 2, within=4)
