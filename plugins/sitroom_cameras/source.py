@@ -33,6 +33,8 @@ from sitroom_cameras.rules import Rules
 from sitroom_cameras.targets import display, http_target, rtsp_credentials, rtsp_url
 from sitroom_cameras.zones import draw_zones
 
+SECOND_LOOK_MARGIN = 0.1  # s after a reader's longest rest: it has read and parsed by then
+
 
 def make_feed(config: CameraConfig, ctx: Any) -> Feed:
     """The feed for a camera's transport (constructing it does no I/O)."""
@@ -124,7 +126,7 @@ class CameraSource(StreamingSource):
                     # this interval's keyframe may still sit in the kernel while the reader
                     # rests: look again once it has surely been read, not an interval later
                     # (when a newer keyframe would replace it)
-                    await asyncio.sleep(feed.burst)
+                    await asyncio.sleep(feed.burst + SECOND_LOOK_MARGIN)
                     await self._tick(feed)
                 next_tick += interval
                 if next_tick < loop.time():
@@ -198,7 +200,8 @@ class CameraSource(StreamingSource):
     def _keyframe_due(feed: Feed, interval: float) -> bool:
         """A reader that rests, on a camera that is sending, with time for a second look."""
         age = feed.stats.age()
-        return (feed.burst > 0 and feed.mode == "keyframes" and 2 * feed.burst < interval
+        return (feed.burst > 0 and feed.mode == "keyframes"
+                and feed.burst + SECOND_LOOK_MARGIN < interval
                 and age is not None and age < interval)
 
     def _write_health(self, feed: Feed) -> None:

@@ -11,6 +11,7 @@ import time
 
 import av
 import numpy as np
+import pytest
 
 from sitroom_cameras import feed_av
 from sitroom_cameras.decode import Decoded
@@ -124,15 +125,18 @@ class LateKeyframes(Feed):
         pass
 
 
-async def test_a_keyframe_just_after_a_tick_is_analysed_not_replaced(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(("interval", "arrivals"), [(1.0, [0.2, 0.9]), (2.0, [0.2, 1.8])])
+async def test_a_keyframe_just_after_a_tick_is_analysed_not_replaced(  # type: ignore[no-untyped-def]
+    monkeypatch, interval: float, arrivals: list[float]
+) -> None:
     import sitroom_cameras as plugin
     from sitroom.testing import SourceHarness
     from sitroom_cameras import source
 
-    feed = LateKeyframes([0.2, 1.8])  # ticks at 0 and 2
+    feed = LateKeyframes(arrivals)  # ticks at 0 and `interval`
     monkeypatch.setattr(source, "make_feed", lambda config, ctx: feed)
-    config = {"kind": "camera", "name": "late", "path": "/dev/null", "analysis_interval": 2,
-              "analysis": {"people": False}}
+    config = {"kind": "camera", "name": "late", "path": "/dev/null",
+              "analysis_interval": interval, "analysis": {"people": False}}
     async with SourceHarness.from_plugin(plugin, config) as h:
         h.start()
         feed.stats.frame(True)  # the camera is sending
