@@ -209,6 +209,9 @@ def district_var() -> dict[str, Any]:
                      'label_values({__name__=~"sitroom_.+_info"}, district)')
 
 
+SOURCE_MATCH = 'source=~"$source"'  # the label matcher for the `$source` variable below
+
+
 def source_var(kinds_regex: str) -> dict[str, Any]:
     return query_var("source", "Source",
                      f'label_values(sitroom_source_up{{kind=~"{kinds_regex}"}}, source)')

@@ -20,9 +20,8 @@ from sitroom import SourceError
 from sitroom.rtspguard import RtspRelay
 from sitroom_cameras.feed_av import AvFeed
 from sitroom_cameras.rtp import Depacketizer
-from sitroom_cameras.rtsp_client import RtspSession, Unsupported
+from sitroom_cameras.rtsp_client import SLICE, RtspSession, Unsupported
 
-WAIT_SLICE = 0.25  # s: how often a reader waiting for data checks for stop
 log = structlog.get_logger("sitroom.cameras")
 
 
@@ -107,7 +106,7 @@ class NativeRtspFeed(AvFeed):
                 if time.monotonic() - silent_since > read_timeout:
                     raise SourceError("timeout", f"camera {self._name}: no data for "
                                                  f"{read_timeout:.0f}s")
-                session.wait_readable(WAIT_SLICE)
+                session.wait_readable(SLICE)  # hears stop meanwhile
                 continue
             silent_since = time.monotonic()
             session.parse(depacketizer.push)

@@ -21,9 +21,9 @@ from dashgen.builders import (
     runbook_link,
     source_var,
 )
+from dashgen.builders import SOURCE_MATCH as S
 
 INFO = "sitroom_camera_info"
-S = 'source=~"$source"'
 
 
 def cam(expr: str) -> str:

@@ -23,10 +23,10 @@ from dashgen.builders import (
     runbook_link,
     source_var,
 )
+from dashgen.builders import SOURCE_MATCH as S
 
 FLOOD_INFO = "sitroom_flood_sensor_info"
 PUMP_INFO = "sitroom_pump_station_info"
-S = 'source=~"$source"'
 
 
 def flood(expr: str) -> str:

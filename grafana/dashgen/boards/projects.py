@@ -19,9 +19,9 @@ from dashgen.builders import (
     query_var,
     source_var,
 )
+from dashgen.builders import SOURCE_MATCH as S
 
 INFO = 'sitroom_project_info{district=~"$district", agency=~"$agency"}'
-S = 'source=~"$source"'
 
 
 def proj(metric: str) -> str:
