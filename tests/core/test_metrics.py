@@ -117,3 +117,18 @@ def test_limit_counts_drops_and_keeps_existing_series():
     writer.set(LEVEL.name, 7, sensor="a")  # existing series still update at the limit
     assert writer.samples(LEVEL.name) == {("a",): 7.0, ("b",): 1.0}
     assert dropped == [LEVEL.name, LEVEL.name]
+
+
+def test_writes_name_the_family_by_its_declared_spec():
+    store = MetricStore()
+    writer = store.writer("river", [LEVEL, MSGS], ("river",))
+    writer.set(LEVEL, 1.5, sensor="s1")
+    writer.inc(MSGS, sensor="s1")
+    assert writer.get("sitroom_test_level_meters", sensor="s1") == 1.5
+    assert writer.get(MSGS, sensor="s1") == 1.0
+    impostor = MetricSpec("sitroom_test_level_meters", "gauge", "Other.", ("sensor",),
+                          unit="meters")
+    with pytest.raises(KeyError, match="not the one"):
+        writer.set(impostor, 2.0, sensor="s1")
+    with pytest.raises(KeyError, match="not declared"):
+        writer.set(INFO, 1.0, sensor="s1", district="x")

@@ -21,6 +21,10 @@ from dataclasses import dataclass, field
 
 from sitroom.kinds import MetricSpec
 
+MetricRef = str | MetricSpec
+"""A family as a source names it: its declared spec (preferred: a typo fails at import) or
+its name."""
+
 
 def escape_label_value(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
@@ -174,7 +178,7 @@ class MetricWriter:
 
     # -- writing -----------------------------------------------------------------------
 
-    def set(self, name: str, value: float, /, **labels: object) -> None:
+    def set(self, name: MetricRef, value: float, /, **labels: object) -> None:
         """Set a gauge (or a counter read from a device's own running total)."""
         series = self._series(name, labels)
         if series is not None:
@@ -182,28 +186,28 @@ class MetricWriter:
             series.updated = time.monotonic()
             series.line = None
 
-    def inc(self, name: str, amount: float = 1.0, /, **labels: object) -> None:
+    def inc(self, name: MetricRef, amount: float = 1.0, /, **labels: object) -> None:
         """Add to a counter (or a gauge); counters never go down."""
-        if amount < 0 and self._families[name].spec.type == "counter":
-            raise ValueError(f"counter {name} cannot decrease")
+        if amount < 0 and self._family(name).spec.type == "counter":
+            raise ValueError(f"counter {self._family(name).spec.name} cannot decrease")
         series = self._series(name, labels)
         if series is not None:
             series.value += amount  # type: ignore[operator]
             series.updated = time.monotonic()
             series.line = None
 
-    def info(self, name: str, /, **labels: object) -> None:
+    def info(self, name: MetricRef, /, **labels: object) -> None:
         """Publish an `_info` series (value 1) carrying descriptive labels."""
         self.set(name, 1.0, **labels)
 
-    def observe(self, name: str, value: float, /, **labels: object) -> None:
+    def observe(self, name: MetricRef, value: float, /, **labels: object) -> None:
         series = self._series(name, labels)
         if series is not None:
             assert isinstance(series.value, HistogramValue)
             series.value.observe(value)
             series.updated = time.monotonic()
 
-    def remove(self, name: str, /, **labels: object) -> bool:
+    def remove(self, name: MetricRef, /, **labels: object) -> bool:
         """Drop one series (an entity that no longer exists)."""
         family = self._family(name)
         key = self._key(family.spec, labels)
@@ -213,7 +217,7 @@ class MetricWriter:
             return True
         return False
 
-    def remove_matching(self, name: str, /, **labels: object) -> int:
+    def remove_matching(self, name: MetricRef, /, **labels: object) -> int:
         """Drop every series of `name` whose labels include the given ones (an entity's all)."""
         family = self._family(name)
         owned = family.by_owner.get(self.owner) or {}
@@ -250,7 +254,7 @@ class MetricWriter:
 
     # -- reading (tests, API) ------------------------------------------------------------
 
-    def get(self, name: str, /, **labels: object) -> float | None:
+    def get(self, name: MetricRef, /, **labels: object) -> float | None:
         family = self._family(name)
         series = family.by_owner.get(self.owner, {}).get(self._key(family.spec, labels))
         if series is None:
@@ -259,7 +263,7 @@ class MetricWriter:
             return float(series.value.count)
         return series.value
 
-    def samples(self, name: str) -> dict[tuple[str, ...], float]:
+    def samples(self, name: MetricRef) -> dict[tuple[str, ...], float]:
         """All series of one family for this owner, keyed by entity label values."""
         family = self._family(name)
         offset = len(self._owner_values)
@@ -270,11 +274,15 @@ class MetricWriter:
 
     # -- internals -----------------------------------------------------------------------
 
-    def _family(self, name: str) -> Family:
+    def _family(self, name: MetricRef) -> Family:
+        key = name.name if isinstance(name, MetricSpec) else name
         try:
-            return self._families[name]
+            family = self._families[key]
         except KeyError:
-            raise KeyError(f"metric {name!r} is not declared by this source's kind") from None
+            raise KeyError(f"metric {key!r} is not declared by this source's kind") from None
+        if isinstance(name, MetricSpec) and family.spec is not name and family.spec != name:
+            raise KeyError(f"metric {key!r}: this spec is not the one the source's kind declared")
+        return family
 
     def _key(self, spec: MetricSpec, labels: dict[str, object]) -> tuple[str, ...]:
         if len(labels) != len(spec.labels):
@@ -289,7 +297,7 @@ class MetricWriter:
             ) from exc
         return self._owner_values + values
 
-    def _series(self, name: str, labels: dict[str, object]) -> Series | None:
+    def _series(self, name: MetricRef, labels: dict[str, object]) -> Series | None:
         family = self._family(name)
         if self.closed:
             return None
@@ -304,7 +312,7 @@ class MetricWriter:
         if self._max_series is not None and self.series_count >= self._max_series:
             self.dropped += 1
             if self._on_drop is not None:
-                self._on_drop(name)
+                self._on_drop(spec.name)
             return None
         label_text = ",".join(
             f'{label}="{escape_label_value(value)}"'
