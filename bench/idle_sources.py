@@ -20,7 +20,7 @@ from types import SimpleNamespace
 
 import yaml
 
-from sitroom import MetricSpec, PollingSource, SourceConfig, SourceKind, hookimpl
+from sitroom.api import MetricSpec, PollingSource, SourceConfig, SourceKind, hookimpl
 from sitroom.daemon import Daemon
 from sitroom.logging import configure_logging
 from sitroom.plugins import load_plugins

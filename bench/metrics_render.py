@@ -15,7 +15,7 @@ import time
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
-from sitroom.kinds import MetricSpec
+from sitroom.declarations import MetricSpec
 from sitroom.metrics.exposition import render
 from sitroom.metrics.store import MetricStore
 

@@ -15,11 +15,11 @@ from pydantic import ValidationError
 from sitroom import __version__
 from sitroom import selfmetrics as sm
 from sitroom.config import ConfigError, format_validation_error
-from sitroom.kinds import MetricSpec
+from sitroom.declarations import MetricSpec
 from sitroom.logging import configure_logging
 from sitroom.plugins import PluginSet, load_plugins
 from sitroom.sharding import parse_shard
-from sitroom.sources import load_config
+from sitroom.validation import load_config
 
 
 def _shard(text: str) -> tuple[int, int]:

@@ -177,6 +177,15 @@ class DaemonConfig(ConfigModel):
     limits: LimitsConfig = LimitsConfig()
     city: str = "Semarang"
 
+    def state_path(self, config_dir: Path) -> Path:
+        """The state directory this config names: relative paths count from the config dir.
+
+        The one place the rule lives, so the daemon and a plugin's CLI (which opens a
+        source's state file while the daemon may be down) always agree on it.
+        """
+        path = Path(self.state_dir)
+        return path if path.is_absolute() else Path(config_dir) / path
+
 
 @dataclass
 class RawSource:

@@ -25,13 +25,13 @@ from sitroom import __version__
 from sitroom import selfmetrics as sm
 from sitroom.config import ConfigError, ConfigIssue, DaemonConfig, register_secrets
 from sitroom.context import SourceContext
-from sitroom.kinds import Source
+from sitroom.declarations import Source
 from sitroom.metrics.store import MetricStore, MetricWriter
 from sitroom.plugins import PluginSet, load_plugins
 from sitroom.secrets import redactor
 from sitroom.sharding import in_shard
-from sitroom.sources import LoadedConfig, ValidatedSource, load_config, validate_source
 from sitroom.supervisor import SourceRunner
+from sitroom.validation import LoadedConfig, ValidatedSource, load_config, validate_source
 
 log = structlog.get_logger("sitroom.daemon")
 HOUSEKEEPING_INTERVAL = 1.0
@@ -99,8 +99,7 @@ class Daemon:
     def state_dir(self) -> Path:
         """Fixed at start: a reload that moved it would hand restarted sources empty state."""
         if self._state_dir is None:
-            path = Path(self.daemon_config.state_dir)
-            self._state_dir = path if path.is_absolute() else self.config_dir / path
+            self._state_dir = self.daemon_config.state_path(self.config_dir)
         return self._state_dir
 
     @property

@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from sitroom.daemon import DaemonAPI
-    from sitroom.kinds import Route, SimulatorSpec, SourceKind
+    from sitroom.declarations import DaemonAPI, Route, SimulatorSpec, SourceKind
 
 hookspec = pluggy.HookspecMarker("sitroom")
 hookimpl = pluggy.HookimplMarker("sitroom")

@@ -19,7 +19,7 @@ from aiohttp import web
 from pydantic import Field, SecretStr
 
 from sitroom.config import ConfigModel
-from sitroom.kinds import SourceError
+from sitroom.declarations import SourceError
 from sitroom.secrets import redact_url
 
 _CHUNK = 65536

@@ -12,7 +12,7 @@ import pluggy
 import structlog
 
 from sitroom import hookspecs
-from sitroom.kinds import Route, SimulatorSpec, SourceKind
+from sitroom.declarations import Route, SimulatorSpec, SourceKind
 
 ENTRY_POINT_GROUP = "sitroom.plugins"
 log = structlog.get_logger("sitroom.plugins")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sitroom.kinds import MetricSpec
+from sitroom.declarations import MetricSpec
 
 KS = ("kind", "source")
 

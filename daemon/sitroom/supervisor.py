@@ -16,7 +16,7 @@ from typing import Any
 
 from sitroom import selfmetrics as sm
 from sitroom.context import SourceContext
-from sitroom.kinds import PollingSource, Source, SourceError, SourceKind, StreamingSource
+from sitroom.declarations import PollingSource, Source, SourceError, SourceKind, StreamingSource
 from sitroom.metrics.store import MetricWriter
 from sitroom.secrets import redactor
 

@@ -27,7 +27,7 @@ import aiohttp
 from pydantic import BaseModel
 
 from sitroom.context import SourceContext
-from sitroom.kinds import PollingSource, SourceKind, StreamingSource
+from sitroom.declarations import PollingSource, SourceKind, StreamingSource
 from sitroom.metrics.exposition import render
 from sitroom.metrics.store import MetricStore
 

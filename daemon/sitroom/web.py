@@ -11,7 +11,7 @@ import structlog
 from aiohttp import web
 
 from sitroom import selfmetrics as sm
-from sitroom.kinds import Route
+from sitroom.declarations import Route
 from sitroom.metrics.exposition import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, render
 from sitroom.secrets import redactor
 

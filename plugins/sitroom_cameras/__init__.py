@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sitroom import Route, SimulatorSpec, SourceKind, hookimpl
+from sitroom.api import Route, SimulatorSpec, SourceKind, hookimpl
 from sitroom_cameras.config import CameraConfig
 from sitroom_cameras.metrics import METRICS
 
 if TYPE_CHECKING:
-    from sitroom.daemon import DaemonAPI
+    from sitroom.api import DaemonAPI
 
 
 def _factory(config: CameraConfig, ctx):  # type: ignore[no-untyped-def]

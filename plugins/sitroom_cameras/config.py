@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from sitroom import ConfigModel, ConfigPath, Duration, SourceConfig
+from sitroom.api import ConfigModel, ConfigPath, Duration, SourceConfig
 
 ZONE_NAME = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")

@@ -21,8 +21,7 @@ from typing import Any
 
 import av
 
-from sitroom import SourceError
-from sitroom.rtspguard import RtspRelay
+from sitroom.api import RtspRelay, SourceError
 from sitroom_cameras.decode import Decoded, VideoDecoder, decode_jpeg
 from sitroom_cameras.feed import Feed, Pending
 

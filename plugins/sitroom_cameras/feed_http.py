@@ -16,8 +16,7 @@ import re
 
 import aiohttp
 
-from sitroom import SourceError
-from sitroom.httpfetch import BodyTooLarge, read_response_bounded
+from sitroom.api import BodyTooLarge, SourceError, read_response_bounded
 from sitroom_cameras.decode import Decoded, decode_jpeg, jpeg_size
 from sitroom_cameras.feed import Feed, Pending
 from sitroom_cameras.targets import HttpTarget

@@ -16,8 +16,7 @@ import time
 import av
 import structlog
 
-from sitroom import SourceError
-from sitroom.rtspguard import RtspRelay
+from sitroom.api import RtspRelay, SourceError
 from sitroom_cameras.feed_av import AvFeed
 from sitroom_cameras.rtp import Depacketizer
 from sitroom_cameras.rtsp_client import SLICE, RtspSession, Unsupported

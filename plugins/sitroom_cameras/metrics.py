@@ -6,7 +6,7 @@ Value series carry only `camera` (and `zone`/`rule` from config); descriptive fa
 
 from __future__ import annotations
 
-from sitroom import MetricSpec
+from sitroom.api import MetricSpec
 
 C = ("camera",)
 CZ = ("camera", "zone")

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from sitroom import Route
+from sitroom.api import Route
 
 if TYPE_CHECKING:
-    from sitroom.daemon import DaemonAPI
+    from sitroom.api import DaemonAPI
 
 
 def snapshot_route(daemon: DaemonAPI) -> Route:

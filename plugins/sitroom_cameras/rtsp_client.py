@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from sitroom import SourceError
+from sitroom.api import SourceError
 from sitroom_cameras.rtp import CODECS, Codec, parameter_sets_from_fmtp
 
 # What a camera (possibly a hostile one: citizens register cameras by IP) may send us.

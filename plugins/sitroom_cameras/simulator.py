@@ -14,7 +14,7 @@ import cv2
 from aiohttp import web
 from pydantic import Field
 
-from sitroom import ConfigModel, ConfigPath
+from sitroom.api import ConfigModel, ConfigPath
 from sitroom_cameras.footage import ensure_clip
 
 BOUNDARY = "sitroomframe"

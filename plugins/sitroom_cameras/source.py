@@ -19,8 +19,7 @@ from zoneinfo import ZoneInfo
 import cv2
 import numpy as np
 
-from sitroom import SourceError, StreamingSource
-from sitroom.rtspguard import RtspRelay
+from sitroom.api import RtspRelay, SourceError, StreamingSource
 from sitroom_cameras import metrics as m
 from sitroom_cameras.analysis import Analyzer, FrameReport
 from sitroom_cameras.config import CameraConfig

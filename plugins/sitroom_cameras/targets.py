@@ -14,8 +14,7 @@ import ssl
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-from sitroom import SourceError
-from sitroom.secrets import redact_url
+from sitroom.api import SourceError, redact_url
 from sitroom_cameras.config import CameraConfig
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sitroom import Route, SimulatorSpec, SourceKind, hookimpl
+from sitroom.api import Route, SimulatorSpec, SourceKind, hookimpl
 from sitroom_flood.config import HttpSensorsConfig, MqttSensorsConfig
 from sitroom_flood.metrics import METRICS
 
 if TYPE_CHECKING:
-    from sitroom.daemon import DaemonAPI
+    from sitroom.api import DaemonAPI
 
 
 def _mqtt_factory(config, ctx):  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from sitroom import ConfigModel, ConfigPath, Duration, SourceConfig
+from sitroom.api import ConfigModel, ConfigPath, Duration, SourceConfig
 
 SENSOR_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 MAX_SENSORS_PER_SOURCE = 5000

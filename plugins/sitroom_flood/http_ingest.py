@@ -16,14 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from sitroom import Route, SourceContext, StreamingSource
-from sitroom.httpfetch import BodyTooLarge, read_request_bounded
+from sitroom.api import BodyTooLarge, Route, SourceContext, StreamingSource, read_request_bounded
 from sitroom_flood.config import HttpSensorsConfig
 from sitroom_flood.ingest import Ingestor
 from sitroom_flood.payload import Decoder, Rejected, parse_json
 
 if TYPE_CHECKING:
-    from sitroom.daemon import DaemonAPI
+    from sitroom.api import DaemonAPI
 
 KIND = "http_sensors"
 INGEST_PATH = "/api/v1/ingest/{source}"

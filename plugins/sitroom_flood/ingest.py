@@ -20,7 +20,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from sitroom import SourceContext
+from sitroom.api import SourceContext
 from sitroom_flood import metrics as m
 from sitroom_flood.config import LEVELS, FloodSourceConfig, SensorConfig
 from sitroom_flood.levels import alert_level

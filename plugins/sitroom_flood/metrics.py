@@ -7,7 +7,7 @@ by 3600 for the m/h that BPBD bulletins use), rain rate in meters per second (mu
 
 from __future__ import annotations
 
-from sitroom import MetricSpec
+from sitroom.api import MetricSpec
 
 S = ("sensor",)
 

@@ -24,7 +24,7 @@ from aiomqtt.exceptions import MqttConnectError
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from sitroom import SourceContext, SourceError, StreamingSource
+from sitroom.api import SourceContext, SourceError, StreamingSource
 from sitroom_flood.config import MqttSensorsConfig
 from sitroom_flood.ingest import Ingestor
 from sitroom_flood.topics import Router

@@ -8,7 +8,7 @@ BMKG-style weather and tide forecasts. The demo's traffic API simulator lives he
 
 from __future__ import annotations
 
-from sitroom import SimulatorSpec, SourceKind, hookimpl
+from sitroom.api import SimulatorSpec, SourceKind, hookimpl
 from sitroom_http_json.config import HttpJsonConfig, configured_specs
 from sitroom_http_json.metrics import FIXED
 from sitroom_http_json.source import HttpJsonSource

@@ -11,8 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field, HttpUrl, field_validator, model_validator
 
-from sitroom import ConfigModel, MetricSpec, SourceConfig
-from sitroom.httpfetch import HttpHeader
+from sitroom.api import ConfigModel, HttpHeader, MetricSpec, SourceConfig
 from sitroom_http_json import jsonpath
 
 # Prefixes owned by the core and by this kind's own fixed metrics.

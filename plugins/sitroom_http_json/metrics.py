@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sitroom import MetricSpec
+from sitroom.api import MetricSpec
 
 RESPONSE_SIZE = MetricSpec(
     "sitroom_http_json_response_size_bytes",

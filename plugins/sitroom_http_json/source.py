@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sitroom import PollingSource, SourceError
-from sitroom.httpfetch import fetch_bytes
+from sitroom.api import PollingSource, SourceError, fetch_bytes
 from sitroom_http_json.config import HttpJsonConfig
 from sitroom_http_json.mapping import CompiledMapping, LabelSet, MappedMetric, apply
 from sitroom_http_json.metrics import FIELD_ERRORS, MAPPED_SERIES, RESPONSE_SIZE

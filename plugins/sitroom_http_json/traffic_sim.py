@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from pydantic import Field, SecretStr
 
-from sitroom import ConfigModel
-from sitroom.simulation import serve_forever
+from sitroom.api import ConfigModel, serve_forever
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import time
 import aiohttp
 from pydantic import Field, HttpUrl
 
-from sitroom import (
+from sitroom.api import (
     MetricSpec,
     PollingSource,
     SimulatorSpec,
@@ -19,8 +19,8 @@ from sitroom import (
     SourceError,
     SourceKind,
     hookimpl,
+    redact_url,
 )
-from sitroom.secrets import redact_url
 
 
 class HttpProbeConfig(SourceConfig):

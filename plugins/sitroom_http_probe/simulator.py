@@ -8,8 +8,7 @@ import random
 from aiohttp import web
 from pydantic import Field
 
-from sitroom import ConfigModel
-from sitroom.simulation import serve_forever
+from sitroom.api import ConfigModel, serve_forever
 
 
 class WebServiceSimulatorConfig(ConfigModel):

@@ -8,7 +8,7 @@ and the DPU alerts.
 
 from __future__ import annotations
 
-from sitroom import SourceKind, hookimpl
+from sitroom.api import SourceKind, hookimpl
 from sitroom_projects.config import ProjectsConfig
 from sitroom_projects.metrics import ALL
 from sitroom_projects.source import ProjectsSource

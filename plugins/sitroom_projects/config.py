@@ -7,8 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, HttpUrl, field_validator, model_validator
 
-from sitroom import ConfigPath, Duration, SourceConfig
-from sitroom.httpfetch import HttpHeader
+from sitroom.api import ConfigPath, Duration, HttpHeader, SourceConfig
 from sitroom_projects.records import FIELDS
 
 

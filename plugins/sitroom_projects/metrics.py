@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sitroom import MetricSpec
+from sitroom.api import MetricSpec
 
 P = ("project",)
 INFO = MetricSpec(

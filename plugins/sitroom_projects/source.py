@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sitroom import PollingSource, SourceError
-from sitroom.httpfetch import fetch_bytes
+from sitroom.api import PollingSource, SourceError, fetch_bytes
 from sitroom_projects import metrics as m
 from sitroom_projects.config import ProjectsConfig
 from sitroom_projects.progress import CriticalRule, PlanCurve, day_start, deadline

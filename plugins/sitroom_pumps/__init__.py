@@ -8,7 +8,7 @@ simulator that the demo city and the tests poll. See README.md.
 
 from __future__ import annotations
 
-from sitroom import SimulatorSpec, SourceKind, hookimpl
+from sitroom.api import SimulatorSpec, SourceKind, hookimpl
 
 
 @hookimpl

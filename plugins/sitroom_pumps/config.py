@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from sitroom import ConfigModel, ConfigPath, Duration, SourceConfig
+from sitroom.api import ConfigModel, ConfigPath, Duration, SourceConfig
 from sitroom_pumps.metrics import ROLES
 from sitroom_pumps.registermap import RegisterMap, load_profile
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sitroom import MetricSpec
+from sitroom.api import MetricSpec
 
 Scope = Literal["station", "pump"]
 Shape = Literal["bool", "number", "string"]

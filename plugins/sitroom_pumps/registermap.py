@@ -16,8 +16,7 @@ from typing import Literal
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from sitroom import ConfigModel
-from sitroom.config import format_validation_error
+from sitroom.api import ConfigModel, format_validation_error
 from sitroom_pumps.datatypes import BIT_TYPES, DataType, Order, register_width
 from sitroom_pumps.metrics import ROLES, UNITS
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from sitroom import PollingSource, SourceContext, SourceError
+from sitroom.api import PollingSource, SourceContext, SourceError
 from sitroom_pumps.config import PumpStationConfig
 from sitroom_pumps.connection import DeviceException, ModbusError, NotConnected, StationConnection
 from sitroom_pumps.datatypes import decode

@@ -11,13 +11,13 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from sitroom import Route, SourceKind, hookimpl
+from sitroom.api import Route, SourceKind, hookimpl
 from sitroom_registry.config import RegistryConfig
 from sitroom_registry.metrics import ALL
 from sitroom_registry.source import RegistrySource
 
 if TYPE_CHECKING:
-    from sitroom.daemon import DaemonAPI
+    from sitroom.api import DaemonAPI
 
 
 @hookimpl

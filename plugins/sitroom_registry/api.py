@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from sitroom import Route
-from sitroom.httpfetch import BodyTooLarge, read_request_bounded
+from sitroom.api import BodyTooLarge, Route, read_request_bounded
 from sitroom_registry import metrics as rm
 from sitroom_registry.lifecycle import ADMIN_ACTIONS, STATUSES, TransitionError
 from sitroom_registry.models import InvalidRequest
@@ -23,7 +22,7 @@ from sitroom_registry.source import RegistryBusy, RegistrySource, RegistryUnavai
 from sitroom_registry.store import NotFound
 
 if TYPE_CHECKING:
-    from sitroom.daemon import DaemonAPI
+    from sitroom.api import DaemonAPI
 
 KIND = "camera_registry"
 MAX_BODY = 16 * 1024  # a registration is a few hundred bytes; refuse floods of megabytes

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sitroom.netguard import NetGuard
+from sitroom.api import ConfigError, NetGuard, sources_of_kind
 from sitroom_registry.config import BoundingBox, RegistryConfig
 from sitroom_registry.csvio import validate_rows, write_export
 from sitroom_registry.lifecycle import STATUSES, TransitionError
@@ -31,33 +31,24 @@ def find_registry(args: argparse.Namespace) -> tuple[Path, RegistryConfig | None
     """The database path and (when found through a config dir) the registry's config."""
     if args.db:
         return Path(args.db), None
-    from sitroom.config import ConfigError
-    from sitroom.plugins import load_plugins
-    from sitroom.sources import load_config
-
     config_dir = Path(args.config_dir)
     try:
-        loaded = load_config(config_dir, load_plugins())
+        found = sources_of_kind(config_dir, "camera_registry")
     except ConfigError as exc:
         raise CliError(str(exc)) from None
-    registries = {
-        name: v.config for name, v in loaded.sources.items() if v.kind.name == "camera_registry"
-    }
+    registries = found.sources
     if args.registry:
         if args.registry not in registries:
             raise CliError(f"no camera_registry source named {args.registry!r} in {config_dir}")
         registries = {args.registry: registries[args.registry]}
     if len(registries) != 1:
-        found = ", ".join(sorted(registries)) or "none"
+        names = ", ".join(sorted(registries)) or "none"
         raise CliError(
-            f"need exactly one camera_registry in {config_dir} (found: {found}); "
+            f"need exactly one camera_registry in {config_dir} (found: {names}); "
             "use --registry NAME or --db FILE"
         )
     name, config = next(iter(registries.items()))
-    state_dir = Path(loaded.daemon.state_dir)
-    if not state_dir.is_absolute():
-        state_dir = config_dir / state_dir
-    return config.database or default_db_path(state_dir, name), config
+    return config.database or default_db_path(found.state_dir, name), config
 
 
 def _open(args: argparse.Namespace) -> tuple[RegistryStore, RegistryConfig | None]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from sitroom import ConfigModel, ConfigPath, Duration, SourceConfig
+from sitroom.api import ConfigModel, ConfigPath, Duration, SourceConfig
 
 # Ports cameras commonly serve on: HTTP(S) snapshots and MJPEG, RTSP and its alternates.
 DEFAULT_PORTS = [80, 81, 88, 443, 554, 8000, 8080, 8081, 8443, 8554, 10554]

@@ -11,7 +11,7 @@ import csv
 from collections.abc import Iterable
 from typing import IO, Any
 
-from sitroom.netguard import NetGuard
+from sitroom.api import NetGuard
 from sitroom_registry.config import BoundingBox
 from sitroom_registry.models import (
     FieldError,

@@ -6,8 +6,7 @@ and action. Nothing about an owner or a stream address is ever a label.
 
 from __future__ import annotations
 
-from sitroom import MetricSpec
-from sitroom.metrics.store import MetricWriter
+from sitroom.api import MetricSpec, MetricWriter
 from sitroom_registry.lifecycle import ADMIN_ACTIONS as LIFECYCLE_ACTIONS
 from sitroom_registry.lifecycle import STATUSES
 from sitroom_registry.models import DISTRICTS

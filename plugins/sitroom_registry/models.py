@@ -24,7 +24,7 @@ from pydantic import (
     field_validator,
 )
 
-from sitroom.netguard import AddressRefused, NetGuard
+from sitroom.api import AddressRefused, NetGuard
 from sitroom_registry.config import BoundingBox
 
 # The 16 kecamatan of Kota Semarang.

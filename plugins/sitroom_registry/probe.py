@@ -22,8 +22,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import aiohttp
 
-from sitroom.netguard import AddressRefused, CheckedTarget, NetGuard, pinned_connector
-from sitroom.rtspguard import RtspRelay
+from sitroom.api import AddressRefused, CheckedTarget, NetGuard, RtspRelay, pinned_connector
 
 RESULTS = (
     "ok",

@@ -18,9 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sitroom import StreamingSource
-from sitroom.context import SourceContext
-from sitroom.netguard import NetGuard
+from sitroom.api import NetGuard, SourceContext, StreamingSource
 from sitroom_registry import metrics as rm
 from sitroom_registry.config import RegistryConfig
 from sitroom_registry.models import (

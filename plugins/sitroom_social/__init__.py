@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sitroom import Route, SimulatorSpec, SourceKind, hookimpl
+from sitroom.api import Route, SimulatorSpec, SourceKind, hookimpl
 from sitroom_social.config import MastodonConfig, RssConfig, WebhookConfig
 from sitroom_social.mastodon import MastodonSource
 from sitroom_social.metrics import MASTODON_METRICS, RSS_METRICS, WEBHOOK_METRICS
@@ -18,7 +18,7 @@ from sitroom_social.rss import RssSource
 from sitroom_social.webhook import WebhookSource
 
 if TYPE_CHECKING:
-    from sitroom.daemon import DaemonAPI
+    from sitroom.api import DaemonAPI
 
 
 @hookimpl

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field, HttpUrl, SecretStr, model_validator
 
-from sitroom import ConfigModel, Duration, SourceConfig
+from sitroom.api import ConfigModel, Duration, SourceConfig
 from sitroom_social.gazetteer import shipped_gazetteer
 from sitroom_social.topics import TOPIC_NAME, TopicSpec, default_topics
 

@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sitroom import SourceContext
+from sitroom.api import SourceContext
 from sitroom_social.config import SocialSourceConfig
 from sitroom_social.gazetteer import UNKNOWN, Gazetteer
 from sitroom_social.sentiment import polarity, shipped_lexicon

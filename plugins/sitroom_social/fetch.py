@@ -7,7 +7,7 @@ document costs at most `max_bytes` of memory.
 
 from __future__ import annotations
 
-from sitroom import SourceError
+from sitroom.api import SourceError
 
 
 def connect_error(target: str, exc: BaseException) -> SourceError:

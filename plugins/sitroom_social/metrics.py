@@ -7,7 +7,7 @@ label ever carries a handle, a name, a URL or post text.
 
 from __future__ import annotations
 
-from sitroom import MetricSpec
+from sitroom.api import MetricSpec
 
 SENTIMENTS = ("positive", "neutral", "negative")
 REJECT_REASONS = ("too_large", "hostile_xml", "malformed", "invalid")

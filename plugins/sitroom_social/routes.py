@@ -13,14 +13,12 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from pydantic import ValidationError
 
-from sitroom import Route
-from sitroom.config import format_validation_error
-from sitroom.httpfetch import BodyTooLarge, read_request_bounded
+from sitroom.api import BodyTooLarge, Route, format_validation_error, read_request_bounded
 from sitroom_social.core import SocialCore
 from sitroom_social.webhook import BridgePayload, WebhookSource
 
 if TYPE_CHECKING:
-    from sitroom.daemon import DaemonAPI
+    from sitroom.api import DaemonAPI
 
 SOCIAL_KINDS = ("rss", "mastodon", "social_webhook")
 _TOPIC = re.compile(r"^[a-z][a-z0-9_]{0,31}$")

@@ -8,9 +8,14 @@ from typing import Any
 import aiohttp
 import feedparser
 
-from sitroom import PollingSource, SourceContext, SourceError
-from sitroom.httpfetch import BodyTooLarge, read_response_bounded
-from sitroom.secrets import redact_url
+from sitroom.api import (
+    BodyTooLarge,
+    PollingSource,
+    SourceContext,
+    SourceError,
+    read_response_bounded,
+    redact_url,
+)
 from sitroom_social.config import RssConfig
 from sitroom_social.core import Post, SocialCore
 from sitroom_social.fetch import connect_error

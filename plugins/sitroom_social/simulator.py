@@ -26,8 +26,7 @@ import yaml
 from aiohttp import web
 from pydantic import Field
 
-from sitroom import ConfigModel, Duration
-from sitroom.simulation import serve_forever
+from sitroom.api import ConfigModel, Duration, serve_forever
 
 PLACES = ("Kaligawe", "Simpang Lima", "Tembalang", "Tlogosari", "Kota Lama", "Mangkang",
           "Srondol", "Jatingaleh", "Sampangan", "Genuk", "Ngaliyan", "Manyaran")

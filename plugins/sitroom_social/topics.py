@@ -15,7 +15,7 @@ from importlib import resources
 import yaml
 from pydantic import Field
 
-from sitroom import ConfigModel
+from sitroom.api import ConfigModel
 from sitroom_social.phrases import PhraseIndex, Span, compile_phrase, overlaps
 from sitroom_social.text import register_vocabulary
 

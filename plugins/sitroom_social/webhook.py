@@ -12,7 +12,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-from sitroom import SourceContext, StreamingSource
+from sitroom.api import SourceContext, StreamingSource
 from sitroom_social.config import WebhookConfig
 from sitroom_social.core import BatchResult, Post, SocialCore
 

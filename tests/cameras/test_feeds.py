@@ -17,7 +17,7 @@ import pytest
 from aiohttp import web
 
 import sitroom_cameras as plugin
-from sitroom import SourceError
+from sitroom.api import SourceError
 from sitroom.testing import SourceHarness
 from sitroom_cameras.simulator import CameraSimulatorConfig, run_camera_simulator
 from tests.cameras.conftest import wait_value

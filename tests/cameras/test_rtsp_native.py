@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 import sitroom_cameras as plugin
-from sitroom import SourceError
+from sitroom.api import SourceError
 from sitroom.testing import SourceHarness
 from sitroom_cameras.rtp import H264, H265, Depacketizer, parameter_sets_from_fmtp
 from sitroom_cameras.rtsp_client import RtspSession, parse_sdp, resolve_control

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import sitroom_cameras as plugin
-from sitroom import SourceError
+from sitroom.api import SourceError
 from sitroom.rtspguard import RelayBlocked, RtspRelay, ServerStreamGuard, relay_url
 from sitroom.testing import SourceHarness
 from sitroom_cameras.config import CameraConfig

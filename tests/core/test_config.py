@@ -10,7 +10,7 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from sitroom.config import ConfigModel, parse_duration, read_config_dir
-from sitroom.sources import load_config
+from sitroom.validation import load_config
 
 from .conftest import make_test_plugins
 

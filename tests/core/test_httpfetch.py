@@ -15,13 +15,13 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from sitroom.declarations import SourceError
 from sitroom.httpfetch import (
     BodyTooLarge,
     fetch_bytes,
     read_request_bounded,
     read_response_bounded,
 )
-from sitroom.kinds import SourceError
 
 PIECE = 64 * 1024
 PIECES = 6  # 384 KiB in six writes

@@ -8,7 +8,7 @@ import pytest
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as om_parse
 from prometheus_client.parser import text_string_to_metric_families as text_parse
 
-from sitroom.kinds import MetricSpec
+from sitroom.declarations import MetricSpec
 from sitroom.metrics.exposition import render
 from sitroom.metrics.store import MetricStore, format_value
 

@@ -40,7 +40,7 @@ def _sim_ports(config_dir: Path) -> set[int]:
 
 def test_demo_copy_moves_every_simulator_port_and_stays_valid(tmp_path: Path) -> None:
     from sitroom.plugins import load_plugins
-    from sitroom.sources import load_config
+    from sitroom.validation import load_config
 
     copy = tmp_path / "conf.d"
     mapping = demo_config_copy(REPO / "conf.d", copy, fast=True,

@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 
 import sitroom_http_json
-from sitroom import SourceError
+from sitroom.api import SourceError
 from sitroom.testing import SourceHarness
 from tests.http_json.conftest import JsonApi
 from tests.support import require_tool

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sitroom import MetricSpec
+from sitroom.api import MetricSpec
 from sitroom.metrics.store import MetricStore
 
 
@@ -41,7 +41,7 @@ def test_family_held_by_another_writer_is_not_redefined_even_without_series() ->
 def test_metrics_of_extends_and_refuses_repeats() -> None:
     from pydantic import BaseModel
 
-    from sitroom import SourceKind
+    from sitroom.api import SourceKind
 
     fixed = MetricSpec("sitroom_x_fixed", "gauge", "fixed")
     kind = SourceKind("k", BaseModel, lambda c, x: None, (fixed,),  # type: ignore[arg-type,return-value]

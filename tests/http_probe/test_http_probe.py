@@ -8,7 +8,7 @@ import pytest
 from aiohttp import web
 
 import sitroom_http_probe
-from sitroom import SourceError
+from sitroom.api import SourceError
 from sitroom.testing import SourceHarness
 
 

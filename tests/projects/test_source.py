@@ -16,7 +16,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 import sitroom_projects
-from sitroom import SourceError
+from sitroom.api import SourceError
 from sitroom.testing import SourceHarness
 from sitroom_projects.config import ProjectsConfig
 from sitroom_projects.records import FIELDS

@@ -13,7 +13,7 @@ import pytest
 from pymodbus.client import AsyncModbusTcpClient
 
 import sitroom_pumps
-from sitroom import SourceError
+from sitroom.api import SourceError
 from sitroom.testing import SourceHarness
 from sitroom_pumps.simulator import World
 

@@ -10,7 +10,7 @@ import asyncio
 
 from pydantic import Field, SecretStr
 
-from sitroom import MetricSpec, SourceConfig, SourceKind, StreamingSource, hookimpl
+from sitroom.api import MetricSpec, SourceConfig, SourceKind, StreamingSource, hookimpl
 
 
 class FakeCameraConfig(SourceConfig):

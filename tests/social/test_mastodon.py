@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 
 import sitroom_social
-from sitroom import SourceError
+from sitroom.api import SourceError
 from sitroom.testing import SourceHarness
 from tests.social.conftest import recorded, serve, with_topic, write_token
 

@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 
 import sitroom_social
-from sitroom import SourceError
+from sitroom.api import SourceError
 from sitroom.testing import SourceHarness
 from tests.social.conftest import (
     atom_feed,

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from sitroom.kinds import MetricSpec
+from sitroom.declarations import MetricSpec
 
 MetricRef = str | MetricSpec
 """A family as a source names it: its declared spec (preferred: a typo fails at import) or

@@ -29,7 +29,7 @@ import structlog
 from aiohttp import web
 from pydantic import Field, field_validator
 
-from sitroom import ConfigModel, ConfigPath, Duration
+from sitroom.api import ConfigModel, ConfigPath, Duration
 from sitroom_flood.simulator import broker, encode
 from sitroom_flood.simulator.model import DEMO_NETWORK, Reading, Scenario
 

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from sitroom import ConfigModel, Duration
+from sitroom.api import ConfigModel, Duration
 
 
 class SimPumpConfig(ConfigModel):

@@ -9,7 +9,7 @@ import asyncio
 
 from pydantic import Field, SecretStr
 
-from sitroom import (
+from sitroom.api import (
     MetricSpec,
     PollingSource,
     SourceConfig,

@@ -1,17 +1,19 @@
-"""The public vocabulary a plugin speaks: metric declarations, source kinds, routes, simulators.
+"""What a plugin declares: metric families, source kinds, routes, simulators, and the
+narrow view of the daemon its hooks receive.
 
 A plugin returns these objects from its hooks; the core does everything else (task lifetime,
 Prometheus exposition, HTTP serving). Keeping them plain frozen dataclasses means a plugin can
-be read top to bottom without knowing the core's internals.
+be read top to bottom without knowing the core's internals. Plugins import them through
+`sitroom.api`, never from here.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel
 
@@ -228,9 +230,27 @@ class SimulatorSpec:
     description: str = ""
 
 
-@dataclass
-class StartedTask:
-    """A background task a plugin started through the daemon (kept for orderly shutdown)."""
+class DaemonAPI(Protocol):
+    """The face of the running daemon that `sitroom_routes`, `sitroom_startup` and
+    `sitroom_shutdown` receive: find live sources, and the directories they live by.
 
-    name: str
-    task: asyncio.Task[Any] = field(repr=False)
+    A Protocol, so a plugin's own tests can pass any object with these members.
+    """
+
+    def source(self, name: str, kind: str | None = None) -> Source | None:
+        """The running source called `name` (of `kind`, when given), or None."""
+        ...
+
+    def sources(self, kind: str | None = None) -> list[Source]:
+        """Every running source, or those of one kind."""
+        ...
+
+    @property
+    def config_dir(self) -> Path:
+        """The directory the config was read from (relative paths resolve against it)."""
+        ...
+
+    @property
+    def state_dir(self) -> Path:
+        """Where sources keep small state files (fixed for the daemon's lifetime)."""
+        ...

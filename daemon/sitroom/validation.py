@@ -1,4 +1,9 @@
-"""Turning raw config entries into validated sources, one kind model at a time."""
+"""Validating a config directory against the loaded plugins' kind and simulator models.
+
+`sitroom.config` reads the YAML and the daemon section; this module turns each source entry
+into its kind's model (`load_config`), and tells a plugin's CLI which of its sources a
+config directory holds (`sources_of_kind`).
+"""
 
 from __future__ import annotations
 
@@ -16,8 +21,8 @@ from sitroom.config import (
     format_validation_error,
     read_config_dir,
 )
-from sitroom.kinds import SourceKind
-from sitroom.plugins import PluginSet
+from sitroom.declarations import SourceKind
+from sitroom.plugins import PluginSet, load_plugins
 
 
 @dataclass(frozen=True)
@@ -117,4 +122,28 @@ def load_config(directory: Path, plugins: PluginSet) -> LoadedConfig:
         simulators=simulators,
         fatal=raw.issues + sim_issues,
         source_issues=source_issues,
+    )
+
+
+@dataclass(frozen=True)
+class KindSources:
+    """The valid sources of one kind in a config directory, with the daemon's state dir."""
+
+    config_dir: Path
+    state_dir: Path
+    sources: dict[str, Any]  # name -> the kind's validated config model
+
+
+def sources_of_kind(config_dir: Path, kind: str, plugins: PluginSet | None = None) -> KindSources:
+    """What a plugin's CLI needs to act on its sources while the daemon may be down.
+
+    Loads the installed plugins (unless given) and validates the directory the way the daemon
+    does; invalid entries are skipped, as at the daemon's first start. Raises `ConfigError`
+    when the directory cannot be read at all.
+    """
+    loaded = load_config(Path(config_dir), plugins or load_plugins())
+    return KindSources(
+        config_dir=loaded.directory,
+        state_dir=loaded.daemon.state_path(loaded.directory),
+        sources={n: v.config for n, v in loaded.sources.items() if v.kind.name == kind},
     )

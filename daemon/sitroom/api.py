@@ -1,0 +1,98 @@
+"""The sitroom plugin API: the one module a plugin imports from the core.
+
+Everything a plugin needs is here, by name: the hook marker, the declarations its hooks
+return, the context and metric writer its sources receive, the daemon view its routes get,
+the testing harness, and the shared helpers plugins would otherwise each write (paths
+relative to the config dir, bounded HTTP reads, URL redaction, the SSRF guard, the RTSP
+relay, serving a simulator). The built-in plugins import nothing else from `sitroom`, and a
+test holds them to it, so these names are the contract an external plugin can rely on; the
+modules behind them are the core's and may move.
+
+    from sitroom.api import MetricSpec, PollingSource, SourceConfig, SourceKind, hookimpl
+"""
+
+from __future__ import annotations
+
+from sitroom.config import (
+    ConfigError,
+    ConfigIssue,
+    ConfigModel,
+    ConfigPath,
+    Duration,
+    SourceConfig,
+    format_validation_error,
+    parse_duration,
+    resolve_path,
+)
+from sitroom.context import SourceContext, SourceStatus
+from sitroom.declarations import (
+    DaemonAPI,
+    MetricSpec,
+    MetricType,
+    PollingSource,
+    Route,
+    SimulatorSpec,
+    Source,
+    SourceError,
+    SourceKind,
+    StreamingSource,
+)
+from sitroom.hookspecs import hookimpl
+from sitroom.httpfetch import (
+    BodyTooLarge,
+    HttpHeader,
+    fetch_bytes,
+    read_request_bounded,
+    read_response_bounded,
+)
+from sitroom.metrics.store import MetricWriter
+from sitroom.netguard import AddressRefused, CheckedTarget, NetGuard, pinned_connector
+from sitroom.rtspguard import RtspRelay
+from sitroom.secrets import redact_url, scrub_urls
+from sitroom.simulation import serve_forever, serving
+from sitroom.testing import SourceHarness, kinds_of
+from sitroom.validation import KindSources, sources_of_kind
+
+__all__ = [
+    "AddressRefused",
+    "BodyTooLarge",
+    "CheckedTarget",
+    "ConfigError",
+    "ConfigIssue",
+    "ConfigModel",
+    "ConfigPath",
+    "DaemonAPI",
+    "Duration",
+    "HttpHeader",
+    "KindSources",
+    "MetricSpec",
+    "MetricType",
+    "MetricWriter",
+    "NetGuard",
+    "PollingSource",
+    "Route",
+    "RtspRelay",
+    "SimulatorSpec",
+    "Source",
+    "SourceConfig",
+    "SourceContext",
+    "SourceError",
+    "SourceHarness",
+    "SourceKind",
+    "SourceStatus",
+    "StreamingSource",
+    "fetch_bytes",
+    "format_validation_error",
+    "hookimpl",
+    "kinds_of",
+    "parse_duration",
+    "pinned_connector",
+    "read_request_bounded",
+    "read_response_bounded",
+    "redact_url",
+    "resolve_path",
+    "scrub_urls",
+    "serve_forever",
+    "serving",
+    "sources_of_kind",
+]
