@@ -180,7 +180,7 @@ def build_parser(plugins: PluginSet) -> argparse.ArgumentParser:
 
     add_grafana_parser(sub)
 
-    plugins.manager.hook.sitroom_cli(subparsers=sub)
+    plugins.call("sitroom_cli", "cli", subparsers=sub)  # one plugin's bug spares the rest
     return parser
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import platform
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +26,7 @@ from sitroom.config import ConfigError, ConfigIssue, DaemonConfig, register_secr
 from sitroom.context import SourceContext
 from sitroom.declarations import Source
 from sitroom.metrics.store import MetricStore, MetricWriter
-from sitroom.plugins import PluginSet, load_plugins
+from sitroom.plugins import PluginFailure, PluginSet, load_plugins
 from sitroom.secrets import redactor
 from sitroom.sharding import in_shard
 from sitroom.supervisor import SourceRunner
@@ -117,7 +116,8 @@ class Daemon:
         for plugin, _version in self.plugins.loaded.items():
             self.core.set(sm.PLUGIN_LOADED.name, 1, plugin=plugin)
         for failure in self.plugins.failures:
-            self.core.set(sm.PLUGIN_LOADED.name, 0, plugin=failure.plugin)
+            self._count_plugin_failure(failure)
+        self.plugins.failure_listeners.append(self._count_plugin_failure)
         if self.shard is not None:
             self.core.info(sm.SHARD_INFO.name, shard=self.shard[0], shards=self.shard[1])
         config = load_config(self.config_dir, self.plugins)
@@ -132,7 +132,7 @@ class Daemon:
             thread_name_prefix="sitroom-blocking",
         )
         await self._start_simulators(config)
-        await self._call_plugin_hook("sitroom_startup")
+        await self.plugins.call_async("sitroom_startup", "startup", daemon=self.api)
         from sitroom.web import start_web
 
         self._web_runner = await start_web(self, self.listen_override or self.daemon_config.listen)
@@ -162,7 +162,7 @@ class Daemon:
             )
             self.runners.clear()
             self.config = None
-        await self._call_plugin_hook("sitroom_shutdown")
+        await self.plugins.call_async("sitroom_shutdown", "shutdown", daemon=self.api)
         for task in self._simulators.values():
             task.cancel()
         if self._simulators:
@@ -381,6 +381,11 @@ class Daemon:
             )
         return self._http
 
+    def _count_plugin_failure(self, failure: PluginFailure) -> None:
+        if failure.plugin not in self.plugins.loaded:  # never loaded, or unregistered
+            self.core.set(sm.PLUGIN_LOADED.name, 0, plugin=failure.plugin)
+        self.core.inc(sm.PLUGIN_FAILURES.name, plugin=failure.plugin, stage=failure.stage)
+
     def _mark_reload(self, ok: bool) -> None:
         self.core.set(sm.CONFIG_RELOAD_OK.name, 1 if ok else 0)
         if ok:
@@ -427,24 +432,6 @@ class Daemon:
             raise
         except Exception as exc:
             log.error("simulator_failed", simulator=name, error=str(exc), exc_info=exc)
-
-    async def _call_plugin_hook(self, hook_name: str) -> None:
-        for plugin_name, plugin in self.plugins.manager.list_name_plugin():
-            impl = getattr(plugin, hook_name, None)
-            if impl is None:
-                continue
-            try:
-                result = impl(daemon=self.api)
-                if inspect.isawaitable(result):
-                    await result
-            except Exception as exc:
-                log.error(
-                    "plugin_hook_failed",
-                    plugin=plugin_name,
-                    hook=hook_name,
-                    error=str(exc),
-                    exc_info=exc,
-                )
 
 
 def config_issues_text(issues: list[ConfigIssue]) -> str:

@@ -74,6 +74,13 @@ PLUGIN_LOADED = MetricSpec(
     ("plugin",),
     builtin=True,
 )
+PLUGIN_FAILURES = MetricSpec(
+    "sitroom_plugin_failures_total",
+    "counter",
+    "Failures of a plugin's import, registration or hooks, by stage (log says which).",
+    ("plugin", "stage"),
+    builtin=True,
+)
 CONFIG_RELOAD_OK = MetricSpec(
     "sitroom_config_last_reload_successful",
     "gauge",
@@ -129,6 +136,7 @@ ALL = (
     *PER_SOURCE,
     BUILD_INFO,
     PLUGIN_LOADED,
+    PLUGIN_FAILURES,
     CONFIG_RELOAD_OK,
     CONFIG_RELOAD_TS,
     CONFIG_INVALID_SOURCES,

@@ -30,13 +30,20 @@ from sitroom.context import SourceContext
 from sitroom.declarations import PollingSource, SourceKind, StreamingSource
 from sitroom.metrics.exposition import render
 from sitroom.metrics.store import MetricStore
+from sitroom.plugins import load_plugins
 
 
 def kinds_of(plugin: ModuleType | object) -> dict[str, SourceKind]:
-    impl = getattr(plugin, "sitroom_source_kinds", None)
-    if impl is None:
+    """The kinds `plugin` contributes, registered through pluggy exactly as the daemon does
+    (so `specname=`, fewer arguments and a failing hook behave as they will in production)."""
+    name = getattr(plugin, "__name__", None) or type(plugin).__name__
+    plugins = load_plugins(extra=[(name, plugin)], use_entry_points=False)
+    if plugins.failures:
+        problems = "; ".join(f"{f.stage}: {f.error}" for f in plugins.failures)
+        raise ValueError(f"plugin {name} failed to load: {problems}")
+    if not plugins.kinds:
         raise ValueError(f"{plugin!r} implements no sitroom_source_kinds hook")
-    return {kind.name: kind for kind in impl()}
+    return dict(plugins.kinds)
 
 
 class SourceHarness:
