@@ -30,7 +30,7 @@ VALUE = MetricSpec("sitroom_bench_idle_value", "gauge", "One value per source.",
 
 class Idle(PollingSource):
     async def collect(self) -> None:
-        self.metrics.set(VALUE.name, 1.0, entity="e")
+        self.metrics.set(VALUE, 1.0, entity="e")
 
 
 class IdleConfig(SourceConfig):

@@ -4,6 +4,12 @@ Both hold the same data: 10 gauge families with `source` and `sensor` labels, sp
 100 sources. prometheus-client is measured with `generate_latest` on its own registry, the
 way an exporter built on it would serve a scrape. Also measures the full HTTP path
 (request, render, response) through the daemon's aiohttp app for the 100k case.
+
+The write path (what every poll and every MQTT message pays) is timed too: updating existing
+series through a source's writer by declared spec, against prometheus-client's
+`Gauge.labels(...).set(...)`; and by family name where the store still accepts one (before
+writes were bound to their declarations), so a baseline run of the previous code shows what
+plugins paid then.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import time
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
-from sitroom.declarations import MetricSpec
+from sitroom.api import MetricSpec
 from sitroom.metrics.exposition import render
 from sitroom.metrics.store import MetricStore
 
@@ -35,7 +41,7 @@ def build(series: int) -> tuple[MetricStore, CollectorRegistry]:
         for spec, gauge in zip(specs, gauges, strict=True):
             for entity in range(per_source_family):
                 value = entity * 0.25 + src
-                writer.set(spec.name, value, sensor=f"sensor-{entity}")
+                writer.set(spec, value, sensor=f"sensor-{entity}")
                 gauge.labels(f"src-{src}", f"sensor-{entity}").set(value)
     return store, registry
 
@@ -77,6 +83,53 @@ def main() -> None:
         assert render(store).count("\n") >= series
         print(f"{series:>8} {ours * 1000:>18.1f} ms {cached * 1000:>16.1f} ms "
               f"{ours_om * 1000:>8.1f} ms {theirs * 1000:>15.1f} ms {theirs / ours:>16.1f}x")
+    write_rates()
+
+
+WRITES = 100_000
+
+
+def write_rates() -> None:
+    """Writes per second to existing series: the per-poll cost of a plugin's `set`."""
+    specs = [MetricSpec(f"sitroom_bench_{i}_meters", "gauge", "Bench level.", ("sensor",),
+                        unit="meters") for i in range(FAMILIES)]
+    store = MetricStore()
+    writer = store.writer("src", specs, ("src",))
+    registry = CollectorRegistry()
+    gauges = [Gauge(s.name, s.help, ("source", "sensor"), registry=registry) for s in specs]
+    sensors = [f"sensor-{n}" for n in range(WRITES // FAMILIES // 10)]
+    plan = [(spec, gauge, sensor) for sensor in sensors for spec, gauge in zip(specs, gauges,
+                                                                               strict=True)]
+    for spec, gauge, sensor in plan:
+        writer.set(spec, 0.0, sensor=sensor)
+        gauge.labels("src", sensor).set(0.0)
+
+    def by_spec() -> None:
+        for _ in range(10):
+            for spec, _gauge, sensor in plan:
+                writer.set(spec, 1.5, sensor=sensor)
+
+    def by_name() -> None:
+        for _ in range(10):
+            for spec, _gauge, sensor in plan:
+                writer.set(spec.name, 1.5, sensor=sensor)  # type: ignore[arg-type]
+
+    def client() -> None:
+        for _ in range(10):
+            for _spec, gauge, sensor in plan:
+                gauge.labels("src", sensor).set(1.5)
+
+    total = 10 * len(plan)
+    rows = [("sitroom set(SPEC, ...)", by_spec), ("sitroom set(\"name\", ...)", by_name),
+            ("prometheus-client labels().set()", client)]
+    for label, func in rows:
+        try:
+            seconds = timed(func, 5)
+        except TypeError:
+            print(f"{label:>34}: refused (writes take the declared spec)")
+            continue
+        print(f"{label:>34}: {total / seconds / 1e6:5.2f} M writes/s "
+              f"({seconds / total * 1e9:.0f} ns each)")
 
 
 if __name__ == "__main__":

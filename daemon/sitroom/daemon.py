@@ -111,18 +111,18 @@ class Daemon:
     async def start(self) -> None:
         """Load config, then start simulators, the web server and sources, in that order."""
         self.core.info(
-            sm.BUILD_INFO.name, version=__version__, python_version=platform.python_version()
+            sm.BUILD_INFO, version=__version__, python_version=platform.python_version()
         )
         for plugin, _version in self.plugins.loaded.items():
-            self.core.set(sm.PLUGIN_LOADED.name, 1, plugin=plugin)
+            self.core.set(sm.PLUGIN_LOADED, 1, plugin=plugin)
         for failure in self.plugins.failures:
             self._count_plugin_failure(failure)
         self.plugins.failure_listeners.append(self._count_plugin_failure)
         if self.shard is not None:
-            self.core.info(sm.SHARD_INFO.name, shard=self.shard[0], shards=self.shard[1])
+            self.core.info(sm.SHARD_INFO, shard=self.shard[0], shards=self.shard[1])
         config = load_config(self.config_dir, self.plugins)
         if config.fatal:
-            self.core.set(sm.CONFIG_RELOAD_OK.name, 0)
+            self.core.set(sm.CONFIG_RELOAD_OK, 0)
             raise ConfigError(config.fatal)
         for issue in config.source_issues:
             log.error("source_config_invalid", where=issue.where, error=issue.message)
@@ -139,7 +139,7 @@ class Daemon:
         await self._reconcile(config)
         self.config = config
         self._mark_reload(True)
-        self.core.set(sm.CONFIG_INVALID_SOURCES.name, len(config.source_issues))
+        self.core.set(sm.CONFIG_INVALID_SOURCES, len(config.source_issues))
         self._background.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
         self.ready = True
         log.info(
@@ -195,7 +195,7 @@ class Daemon:
             self._apply_daemon_config(config)
             await self._reconcile(config)
             self.config = config
-            self.core.set(sm.CONFIG_INVALID_SOURCES.name, 0)
+            self.core.set(sm.CONFIG_INVALID_SOURCES, 0)
             self._mark_reload(True)
             log.info("reload_applied", sources=len(self.runners))
             return True, []
@@ -273,7 +273,7 @@ class Daemon:
 
     def _forget_self_metrics(self, name: str) -> None:
         for spec in sm.PER_SOURCE:
-            self.core.remove_matching(spec.name, source=name)
+            self.core.remove_matching(spec, source=name)
 
     def _start_source(self, validated: ValidatedSource) -> None:
         name, kind = validated.name, validated.kind
@@ -285,7 +285,7 @@ class Daemon:
 
         def on_drop(metric: str) -> None:
             nonlocal warned
-            self.core.inc(sm.SOURCE_DROPPED.name, **labels)
+            self.core.inc(sm.SOURCE_DROPPED, **labels)
             if not warned:
                 warned = True
                 log.warning(
@@ -306,8 +306,8 @@ class Daemon:
         except Exception as exc:
             self._start_failed(name, kind.name, exc)
             return
-        self.core.inc(sm.SOURCE_DROPPED.name, 0, **labels)
-        self.core.inc(sm.SOURCE_RESTARTS.name, 0, **labels)
+        self.core.inc(sm.SOURCE_DROPPED, 0, **labels)
+        self.core.inc(sm.SOURCE_RESTARTS, 0, **labels)
         ctx = SourceContext(
             name=name,
             kind=kind.name,
@@ -342,8 +342,8 @@ class Daemon:
         )
         self.store.remove_owner(name)
         self.failed_starts.add(name)
-        self.core.set(sm.SOURCE_UP.name, 0, kind=kind, source=name)
-        self.core.inc(sm.SOURCE_ERRORS.name, reason="internal", kind=kind, source=name)
+        self.core.set(sm.SOURCE_UP, 0, kind=kind, source=name)
+        self.core.inc(sm.SOURCE_ERRORS, reason="internal", kind=kind, source=name)
 
     async def _publish_children(self, parent: str, configs: list[dict[str, Any]]) -> None:
         """Accept sources a source manages (registry cameras); invalid ones are logged."""
@@ -383,19 +383,19 @@ class Daemon:
 
     def _count_plugin_failure(self, failure: PluginFailure) -> None:
         if failure.plugin not in self.plugins.loaded:  # never loaded, or unregistered
-            self.core.set(sm.PLUGIN_LOADED.name, 0, plugin=failure.plugin)
-        self.core.inc(sm.PLUGIN_FAILURES.name, plugin=failure.plugin, stage=failure.stage)
+            self.core.set(sm.PLUGIN_LOADED, 0, plugin=failure.plugin)
+        self.core.inc(sm.PLUGIN_FAILURES, plugin=failure.plugin, stage=failure.stage)
 
     def _mark_reload(self, ok: bool) -> None:
-        self.core.set(sm.CONFIG_RELOAD_OK.name, 1 if ok else 0)
+        self.core.set(sm.CONFIG_RELOAD_OK, 1 if ok else 0)
         if ok:
-            self.core.set(sm.CONFIG_RELOAD_TS.name, time.time())
+            self.core.set(sm.CONFIG_RELOAD_TS, time.time())
 
     def refresh_gauges(self) -> None:
         """Cheap per-scrape bookkeeping: series counts per source."""
         for name, runner in self.runners.items():
             self.core.set(
-                sm.SOURCE_SERIES.name,
+                sm.SOURCE_SERIES,
                 runner.ctx.metrics.series_count,
                 kind=runner.kind.name,
                 source=name,
@@ -408,7 +408,7 @@ class Daemon:
             before = loop.time()
             await asyncio.sleep(HOUSEKEEPING_INTERVAL)
             lag = max(0.0, loop.time() - before - HOUSEKEEPING_INTERVAL)
-            self.core.set(sm.LOOP_LAG.name, lag)
+            self.core.set(sm.LOOP_LAG, lag)
             for runner in list(self.runners.values()):
                 if runner.kind.push:
                     runner.ctx.metrics.expire(float(runner.config.stale_after))

@@ -75,9 +75,9 @@ class SourceRunner:
         self._stopped = False
         self._wake = asyncio.Event()
         ctx._on_success = self._stream_success
-        core.set(sm.SOURCE_UP.name, 0, **self._labels)
-        core.info(sm.SOURCE_INFO.name, plugin=plugin, **self._labels)
-        core.inc(sm.SOURCE_ERRORS.name, 0, reason="timeout", **self._labels)
+        core.set(sm.SOURCE_UP, 0, **self._labels)
+        core.info(sm.SOURCE_INFO, plugin=plugin, **self._labels)
+        core.inc(sm.SOURCE_ERRORS, 0, reason="timeout", **self._labels)
 
     @property
     def name(self) -> str:
@@ -138,10 +138,10 @@ class SourceRunner:
         status.successes += 1
         status.consecutive_failures = 0
         self._failing_since = None
-        self.core.set(sm.SOURCE_UP.name, 1, **self._labels)
-        self.core.set(sm.SOURCE_LAST_SUCCESS.name, now, **self._labels)
+        self.core.set(sm.SOURCE_UP, 1, **self._labels)
+        self.core.set(sm.SOURCE_LAST_SUCCESS, now, **self._labels)
         if duration is not None:
-            self.core.observe(sm.SOURCE_DURATION.name, duration, **self._labels)
+            self.core.observe(sm.SOURCE_DURATION, duration, **self._labels)
 
     def _stream_success(self) -> None:
         if self._stopped:
@@ -150,7 +150,7 @@ class SourceRunner:
             self._success()
         else:
             self.core.set(
-                sm.SOURCE_LAST_SUCCESS.name, self.ctx.status.last_success or 0, **self._labels
+                sm.SOURCE_LAST_SUCCESS, self.ctx.status.last_success or 0, **self._labels
             )
 
     def _failure(self, exc: BaseException) -> None:
@@ -163,8 +163,8 @@ class SourceRunner:
         status.last_error = message
         status.last_error_reason = reason
         status.last_error_at = time.time()
-        self.core.set(sm.SOURCE_UP.name, 0, **self._labels)
-        self.core.inc(sm.SOURCE_ERRORS.name, reason=reason, **self._labels)
+        self.core.set(sm.SOURCE_UP, 0, **self._labels)
+        self.core.inc(sm.SOURCE_ERRORS, reason=reason, **self._labels)
         if status.state != "failing":
             self._failing_since = time.time()
             log_kwargs: dict[str, Any] = {"reason": reason, "error": message}
@@ -223,7 +223,7 @@ class SourceRunner:
         first = True
         while True:
             if not first:
-                self.core.inc(sm.SOURCE_RESTARTS.name, **self._labels)
+                self.core.inc(sm.SOURCE_RESTARTS, **self._labels)
             first = False
             try:
                 await source.run()

@@ -65,7 +65,7 @@ async def metrics_handler(request: web.Request) -> web.StreamResponse:
     daemon = request.app[DAEMON_KEY]
     started = time.perf_counter()
     daemon.refresh_gauges()
-    daemon.core.set(sm.SCRAPE_DURATION.name, daemon.last_render_seconds)
+    daemon.core.set(sm.SCRAPE_DURATION, daemon.last_render_seconds)
     openmetrics = wants_openmetrics(request)
     body = render(daemon.store, openmetrics=openmetrics)
     daemon.last_render_seconds = time.perf_counter() - started

@@ -19,10 +19,11 @@ class HttpJsonSource(PollingSource):
         super().__init__(config, ctx)  # type: ignore[arg-type]
         self._compiled = [CompiledMapping.compile(m) for m in config.metrics]
         self._written: dict[str, set[LabelSet]] = {m.name: set() for m in config.metrics}
+        self._specs = {m.name: m.spec() for m in config.metrics}  # declared by metrics_for
         self._last_problems: frozenset[tuple[str, str]] = frozenset()
         for mapping in config.metrics:  # zero counters exist from the start (rate() works)
             for reason in ERROR_REASONS:
-                self.metrics.inc(FIELD_ERRORS.name, 0, metric=mapping.name, reason=reason)
+                self.metrics.inc(FIELD_ERRORS, 0, metric=mapping.name, reason=reason)
 
     async def collect(self) -> None:
         body = await fetch_bytes(
@@ -32,20 +33,21 @@ class HttpJsonSource(PollingSource):
             max_bytes=self.config.max_response_bytes,
             headers=self.config.headers,
         )
-        self.metrics.set(RESPONSE_SIZE.name, len(body))
+        self.metrics.set(RESPONSE_SIZE, len(body))
         # decoding and mapping a large feed is pure CPU: keep it off the event loop
         results = await self.ctx.run_blocking(self._map, body)
         problems: set[tuple[str, str]] = set()
         for compiled, mapped in zip(self._compiled, results, strict=True):
             name = compiled.mapping.name
+            spec = self._specs[name]
             for labels, value in mapped.samples.items():
-                self.metrics.set(name, value, **dict(labels))
+                self.metrics.set(spec, value, **dict(labels))
             for labels in self._written[name] - mapped.samples.keys():
-                self.metrics.remove(name, **dict(labels))  # item gone or unreadable now
+                self.metrics.remove(spec, **dict(labels))  # item gone or unreadable now
             self._written[name] = set(mapped.samples)
-            self.metrics.set(MAPPED_SERIES.name, len(mapped.samples), metric=name)
+            self.metrics.set(MAPPED_SERIES, len(mapped.samples), metric=name)
             for reason, count in mapped.errors.items():
-                self.metrics.inc(FIELD_ERRORS.name, count, metric=name, reason=reason)
+                self.metrics.inc(FIELD_ERRORS, count, metric=name, reason=reason)
                 problems.add((name, reason))
         self._report(frozenset(problems))
 

@@ -33,31 +33,30 @@ class HttpProbeConfig(SourceConfig):
 
 
 LABELS = ("target",)
-METRICS = (
-    MetricSpec(
-        "sitroom_http_probe_success",
-        "gauge",
-        "1 if the last probe got an expected status in time.",
-        LABELS,
-    ),
-    MetricSpec(
-        "sitroom_http_probe_duration_seconds",
-        "gauge",
-        "Time from request to the end of the response body.",
-        LABELS,
-        unit="seconds",
-    ),
-    MetricSpec(
-        "sitroom_http_probe_status_code", "gauge", "HTTP status code of the last response.", LABELS
-    ),
-    MetricSpec(
-        "sitroom_http_probe_response_size_bytes",
-        "gauge",
-        "Bytes of body read (capped at max_body_bytes).",
-        LABELS,
-        unit="bytes",
-    ),
+SUCCESS = MetricSpec(
+    "sitroom_http_probe_success",
+    "gauge",
+    "1 if the last probe got an expected status in time.",
+    LABELS,
 )
+DURATION = MetricSpec(
+    "sitroom_http_probe_duration_seconds",
+    "gauge",
+    "Time from request to the end of the response body.",
+    LABELS,
+    unit="seconds",
+)
+STATUS_CODE = MetricSpec(
+    "sitroom_http_probe_status_code", "gauge", "HTTP status code of the last response.", LABELS
+)
+RESPONSE_SIZE = MetricSpec(
+    "sitroom_http_probe_response_size_bytes",
+    "gauge",
+    "Bytes of body read (capped at max_body_bytes).",
+    LABELS,
+    unit="bytes",
+)
+METRICS = (SUCCESS, DURATION, STATUS_CODE, RESPONSE_SIZE)
 
 
 class HttpProbe(PollingSource):
@@ -67,7 +66,7 @@ class HttpProbe(PollingSource):
         target = redact_url(str(self.config.url))
         started = time.perf_counter()
         # pessimistic first: a timeout or cancellation must leave "failed", not the last success
-        self.metrics.set("sitroom_http_probe_success", 0, target=target)
+        self.metrics.set(SUCCESS, 0, target=target)
         try:
             async with self.ctx.http().request(
                 self.config.method,
@@ -85,10 +84,10 @@ class HttpProbe(PollingSource):
             raise SourceError("connect", f"{target}: {type(exc).__name__}") from exc
         elapsed = time.perf_counter() - started
         ok = status in self.config.expect_status
-        self.metrics.set("sitroom_http_probe_success", 1 if ok else 0, target=target)
-        self.metrics.set("sitroom_http_probe_duration_seconds", elapsed, target=target)
-        self.metrics.set("sitroom_http_probe_status_code", status, target=target)
-        self.metrics.set("sitroom_http_probe_response_size_bytes", size, target=target)
+        self.metrics.set(SUCCESS, 1 if ok else 0, target=target)
+        self.metrics.set(DURATION, elapsed, target=target)
+        self.metrics.set(STATUS_CODE, status, target=target)
+        self.metrics.set(RESPONSE_SIZE, size, target=target)
         if not ok:
             raise SourceError("status", f"{target}: unexpected status {status}")
 

@@ -89,11 +89,11 @@ class ProjectsSource(PollingSource):
             self._write(project, evaluation)
         current = {p.id for p in result.projects}
         for gone in self._info.keys() - current:
-            self.metrics.remove(m.INFO.name, **self._info.pop(gone))
+            self.metrics.remove(m.INFO, **self._info.pop(gone))
             for spec in m.PER_PROJECT:
                 if spec is not m.INFO:
-                    self.metrics.remove(spec.name, project=gone)
-        self.metrics.set(m.INVALID.name, len(result.errors))
+                    self.metrics.remove(spec, project=gone)
+        self.metrics.set(m.INVALID, len(result.errors))
         self._report(result)
 
     async def _load(self) -> bytes:
@@ -131,25 +131,25 @@ class ProjectsSource(PollingSource):
         }
         previous = self._info.get(pid)
         if previous is not None and previous != info:  # renamed: drop the old info series
-            self.metrics.remove(m.INFO.name, **previous)
+            self.metrics.remove(m.INFO, **previous)
         self._info[pid] = info
-        self.metrics.info(m.INFO.name, **info)
-        put(m.PLANNED.name, ev.planned_percent / 100.0, project=pid)
-        put(m.ACTUAL.name, project.actual_percent / 100.0, project=pid)
-        put(m.DEVIATION.name, ev.deviation_points / 100.0, project=pid)
-        put(m.CRITICAL.name, 1 if ev.critical else 0, project=pid)
-        put(m.THRESHOLD.name, ev.threshold_points / 100.0, project=pid)
-        put(m.START.name, ev.start, project=pid)
-        put(m.DEADLINE.name, ev.deadline, project=pid)
+        self.metrics.info(m.INFO, **info)
+        put(m.PLANNED, ev.planned_percent / 100.0, project=pid)
+        put(m.ACTUAL, project.actual_percent / 100.0, project=pid)
+        put(m.DEVIATION, ev.deviation_points / 100.0, project=pid)
+        put(m.CRITICAL, 1 if ev.critical else 0, project=pid)
+        put(m.THRESHOLD, ev.threshold_points / 100.0, project=pid)
+        put(m.START, ev.start, project=pid)
+        put(m.DEADLINE, ev.deadline, project=pid)
         for spec, value in (
             (m.CONTRACT_VALUE, project.contract_value),
             (m.ABSORBED, project.budget_absorbed),
             (m.ABSORPTION, ev.absorption),
         ):
             if value is None:
-                self.metrics.remove(spec.name, project=pid)
+                self.metrics.remove(spec, project=pid)
             else:
-                put(spec.name, value, project=pid)
+                put(spec, value, project=pid)
 
     def _report(self, result: ParseResult) -> None:
         """Row errors go to the log when they change and to /api/v1/sources always."""

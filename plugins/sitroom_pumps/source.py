@@ -17,7 +17,19 @@ from sitroom.api import PollingSource, SourceContext, SourceError
 from sitroom_pumps.config import PumpStationConfig
 from sitroom_pumps.connection import DeviceException, ModbusError, NotConnected, StationConnection
 from sitroom_pumps.datatypes import decode
-from sitroom_pumps.metrics import ROLES
+from sitroom_pumps.metrics import (
+    CONNECTS,
+    DEVICE_INFO,
+    DEVICE_UP,
+    FAULT,
+    MODBUS_ERRORS,
+    MODBUS_REQUEST_DURATION,
+    MODBUS_REQUESTS,
+    POINT_READ_FAILURES,
+    POINT_UP,
+    ROLES,
+    STATION_INFO,
+)
 from sitroom_pumps.planner import Point, Read, place_points, plan_reads
 
 _STRING_CHARS = frozenset(chr(c) for c in range(0x20, 0x7F))
@@ -55,7 +67,7 @@ def point_value(point: Point, registers: Sequence[int]) -> float | str:
     if role.shape == "bool":
         return 1.0 if (value != 0) != spec.invert else 0.0
     value *= spec.unit_factor
-    if role.metric.endswith("_total") and value < 0:
+    if role.metric.type == "counter" and value < 0:
         raise BadValue("a counter cannot be negative")
     if role.dimension == "ratio" and not 0.0 <= value <= 1.0:
         raise BadValue(f"ratio {value:g} outside 0..1")
@@ -167,22 +179,22 @@ class PumpStation(PollingSource):
             else:
                 self.metrics.set(role.metric, value, **self._labels(point))
                 if point.pump in self.derived_fault and role.name == "fault_code":
-                    self.metrics.set("sitroom_pump_fault", 1.0 if value else 0.0,
+                    self.metrics.set(FAULT, 1.0 if value else 0.0,
                                      **self._labels(point))
-            self.metrics.set("sitroom_pump_point_up", 1, station=self.station, point=point.id)
+            self.metrics.set(POINT_UP, 1, station=self.station, point=point.id)
             if self._failed_points.pop(point.id, False):
                 self.log.info("pump_point_recovered", point=point.id)
 
     def _fail_point(self, point: Point, reason: str, *, log: bool = True,
                     detail: str = "") -> None:
         role = ROLES[point.spec.role]
-        self.metrics.inc("sitroom_pump_point_read_failures_total", station=self.station,
+        self.metrics.inc(POINT_READ_FAILURES, station=self.station,
                          point=point.id, reason=reason)
-        self.metrics.set("sitroom_pump_point_up", 0, station=self.station, point=point.id)
+        self.metrics.set(POINT_UP, 0, station=self.station, point=point.id)
         if role.shape != "string":
             self.metrics.remove(role.metric, **self._labels(point))
             if point.pump in self.derived_fault and role.name == "fault_code":
-                self.metrics.remove("sitroom_pump_fault", **self._labels(point))
+                self.metrics.remove(FAULT, **self._labels(point))
         if log and not self._failed_points.get(point.id, False):
             self.log.warning("pump_point_failed", point=point.id, unit=point.unit,
                              reason=reason, detail=detail)
@@ -201,31 +213,31 @@ class PumpStation(PollingSource):
         for point in self.points:
             self._fail_point(point, "connection", log=False)
         for unit in self.units:
-            self.metrics.set("sitroom_pump_station_device_up", 0, station=self.station,
+            self.metrics.set(DEVICE_UP, 0, station=self.station,
                              unit=unit)
 
     # -- per-station bookkeeping -----------------------------------------------------------
 
     def _count_request(self, read: Read, error: str | None, seconds: float | None = None
                        ) -> None:
-        self.metrics.inc("sitroom_pump_station_modbus_requests_total", station=self.station,
+        self.metrics.inc(MODBUS_REQUESTS, station=self.station,
                          function=read.function)
         if error is not None:
-            self.metrics.inc("sitroom_pump_station_modbus_errors_total", station=self.station,
+            self.metrics.inc(MODBUS_ERRORS, station=self.station,
                              unit=read.unit, reason=error)
         if seconds is not None:
-            self.metrics.observe("sitroom_pump_station_modbus_request_duration_seconds",
+            self.metrics.observe(MODBUS_REQUEST_DURATION,
                                  seconds, station=self.station)
 
     def _note_connects(self) -> None:
         new = self.conn.connects - self._connects_seen
         self._connects_seen = self.conn.connects
-        self.metrics.inc("sitroom_pump_station_connects_total", new, station=self.station)
+        self.metrics.inc(CONNECTS, new, station=self.station)
 
     def _update_units(self, answered: set[int], silent: dict[int, str]) -> None:
         for unit in self.units:
             up = unit in answered
-            self.metrics.set("sitroom_pump_station_device_up", 1 if up else 0,
+            self.metrics.set(DEVICE_UP, 1 if up else 0,
                              station=self.station, unit=unit)
             if up and unit in self._down_units:
                 self._down_units.discard(unit)
@@ -240,16 +252,16 @@ class PumpStation(PollingSource):
             info = (found.get("device_model", "unknown"), found.get("device_firmware", "unknown"))
             if self._device_info.get(unit) == info:
                 continue
-            self.metrics.remove_matching("sitroom_pump_device_info", station=self.station,
+            self.metrics.remove_matching(DEVICE_INFO, station=self.station,
                                          unit=unit)
-            self.metrics.info("sitroom_pump_device_info", station=self.station, unit=unit,
+            self.metrics.info(DEVICE_INFO, station=self.station, unit=unit,
                               model=info[0], firmware=info[1])
             self._device_info[unit] = info
 
     def _write_info(self) -> None:
         info = self.config.station
         self.metrics.info(
-            "sitroom_pump_station_info",
+            STATION_INFO,
             station=self.station,
             station_name=info.name or self.station,
             district=info.district,

@@ -162,7 +162,7 @@ def _body_error(exc: Exception) -> web.Response:
 async def register(request: web.Request, source: RegistrySource) -> web.StreamResponse:
     wait = source.register_limiter.take(client_address(request, source.trusted_proxies))
     if wait:
-        source.metrics.inc(rm.REQUESTS.name, endpoint="register", result="rate_limited")
+        source.metrics.inc(rm.REQUESTS, endpoint="register", result="rate_limited")
         return json_error(
             429,
             "too many registrations from this address, try later",
@@ -172,14 +172,14 @@ async def register(request: web.Request, source: RegistrySource) -> web.StreamRe
         data = await read_json(request)
     except (_TooLarge, _Malformed) as exc:
         result = "too_large" if isinstance(exc, _TooLarge) else "malformed"
-        source.metrics.inc(rm.REQUESTS.name, endpoint="register", result=result)
+        source.metrics.inc(rm.REQUESTS, endpoint="register", result=result)
         return _body_error(exc)
     try:
         row = await source.register(data)
     except InvalidRequest:
-        source.metrics.inc(rm.REQUESTS.name, endpoint="register", result="invalid")
+        source.metrics.inc(rm.REQUESTS, endpoint="register", result="invalid")
         raise
-    source.metrics.inc(rm.REQUESTS.name, endpoint="register", result="accepted")
+    source.metrics.inc(rm.REQUESTS, endpoint="register", result="accepted")
     url = status_url(row)
     return web.json_response(
         {"id": row["id"], "status": row["status"], "status_url": url},
@@ -191,20 +191,20 @@ async def register(request: web.Request, source: RegistrySource) -> web.StreamRe
 async def registration_status(request: web.Request, source: RegistrySource) -> web.StreamResponse:
     wait = source.status_limiter.take(client_address(request, source.trusted_proxies))
     if wait:
-        source.metrics.inc(rm.REQUESTS.name, endpoint="status", result="rate_limited")
+        source.metrics.inc(rm.REQUESTS, endpoint="status", result="rate_limited")
         return json_error(
             429, "too many requests, try later", headers={"Retry-After": retry_after(wait)}
         )
     reg_id = request.match_info["id"]
     if not _ID.match(reg_id):
-        source.metrics.inc(rm.REQUESTS.name, endpoint="status", result="not_found")
+        source.metrics.inc(rm.REQUESTS, endpoint="status", result="not_found")
         return json_error(404, "no such registration")
     try:
         row = await source.get(reg_id)
     except NotFound:
-        source.metrics.inc(rm.REQUESTS.name, endpoint="status", result="not_found")
+        source.metrics.inc(rm.REQUESTS, endpoint="status", result="not_found")
         raise
-    source.metrics.inc(rm.REQUESTS.name, endpoint="status", result="found")
+    source.metrics.inc(rm.REQUESTS, endpoint="status", result="found")
     return web.json_response(public_status(row))
 
 

@@ -61,12 +61,12 @@ def initialise(metrics: MetricWriter) -> None:
     """Zero every counter series up front: `rate()` needs a series before the first event."""
     for endpoint, results in REQUEST_RESULTS.items():
         for result in results:
-            metrics.inc(REQUESTS.name, 0, endpoint=endpoint, result=result)
+            metrics.inc(REQUESTS, 0, endpoint=endpoint, result=result)
     for result in RESULTS:
-        metrics.inc(PROBES.name, 0, result=result)
+        metrics.inc(PROBES, 0, result=result)
     for action in ADMIN_ACTION_NAMES:
-        metrics.inc(ADMIN.name, 0, action=action)
-    metrics.set(PUBLISHED.name, 0)
+        metrics.inc(ADMIN, 0, action=action)
+    metrics.set(PUBLISHED, 0)
 
 
 def set_counts(metrics: MetricWriter, counts: dict[tuple[str, str], int]) -> None:
@@ -74,7 +74,7 @@ def set_counts(metrics: MetricWriter, counts: dict[tuple[str, str], int]) -> Non
     for status in STATUSES:
         for district in DISTRICTS:
             metrics.set(
-                REGISTRATIONS.name,
+                REGISTRATIONS,
                 counts.get((status, district), 0),
                 status=status,
                 district=district,

@@ -167,7 +167,7 @@ class RegistrySource(StreamingSource):
         if fingerprint != self._published:
             await self.ctx.publish_sources(configs)
             self._published = fingerprint
-            self.metrics.set(rm.PUBLISHED.name, len(configs))
+            self.metrics.set(rm.PUBLISHED, len(configs))
             self.log.info("registry_cameras_published", cameras=len(configs))
 
     # -- probing --------------------------------------------------------------------------
@@ -200,8 +200,8 @@ class RegistrySource(StreamingSource):
             self.config.probe_max_bytes,
             self.ctx.run_blocking,
         )
-        self.metrics.observe(rm.PROBE_DURATION.name, time.perf_counter() - started)
-        self.metrics.inc(rm.PROBES.name, result=result.result)
+        self.metrics.observe(rm.PROBE_DURATION, time.perf_counter() - started)
+        self.metrics.inc(rm.PROBES, result=result.result)
         await store.call(
             store.store.record_probe,
             row["id"],
@@ -247,7 +247,7 @@ class RegistrySource(StreamingSource):
                 max_queued=self.config.max_pending,
             )
         except QueueFull:
-            self.metrics.inc(rm.REQUESTS.name, endpoint="register", result="busy")
+            self.metrics.inc(rm.REQUESTS, endpoint="register", result="busy")
             self.log.warning("registration_queue_full", max_pending=self.config.max_pending)
             raise RegistryBusy() from None
         self.changed()
@@ -280,7 +280,7 @@ class RegistrySource(StreamingSource):
     async def act(self, reg_id: str, action: str, actor: str) -> dict[str, Any]:
         store = self.store
         row = await store.call(store.store.transition, reg_id, action, actor)
-        self.metrics.inc(rm.ADMIN.name, action=action)
+        self.metrics.inc(rm.ADMIN, action=action)
         self.log.info(
             "registration_changed",
             registration=reg_id,
@@ -317,7 +317,7 @@ class RegistrySource(StreamingSource):
             credentials = (spec.username, spec.password)
             reprobe = True
         row = await store.call(store.store.edit, reg_id, changes, actor, credentials, reprobe)
-        self.metrics.inc(rm.ADMIN.name, action="edit")
+        self.metrics.inc(rm.ADMIN, action="edit")
         self.log.info(
             "registration_changed",
             registration=reg_id,

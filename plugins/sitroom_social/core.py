@@ -16,6 +16,20 @@ from dataclasses import dataclass, field
 from sitroom.api import SourceContext
 from sitroom_social.config import SocialSourceConfig
 from sitroom_social.gazetteer import UNKNOWN, Gazetteer
+from sitroom_social.metrics import (
+    DISTRICT_INFO,
+    LAST_POST,
+    MENTIONS,
+    POSTS_DUPLICATE,
+    POSTS_MATCHED,
+    POSTS_SEEN,
+    REJECTED,
+    SENTIMENT_POSTS,
+    SENTIMENT_SCORE,
+    TOPIC_EXPECTED_MENTIONS,
+    TOPIC_TREND_SCORE,
+    TREND_SCORE,
+)
 from sitroom_social.sentiment import polarity, shipped_lexicon
 from sitroom_social.state import STATE_FILE, SourceState, digest
 from sitroom_social.text import strip_html, tokens
@@ -119,12 +133,12 @@ class SocialCore:
                 known[f"{topic}|{district}"] = (topic, district)
         self.trend.restore(self.state.baselines, known)  # type: ignore[arg-type]
         m = self.metrics
-        m.inc("sitroom_social_posts_seen_total", 0)
-        m.inc("sitroom_social_posts_duplicate_total", 0)
+        m.inc(POSTS_SEEN, 0)
+        m.inc(POSTS_DUPLICATE, 0)
         for slug, name in self.gazetteer.names.items():
-            m.info("sitroom_social_district_info", district=slug, kecamatan=name)
+            m.info(DISTRICT_INFO, district=slug, kecamatan=name)
         for topic in self.topics.names:
-            m.inc("sitroom_social_posts_matched_total", 0, topic=topic)
+            m.inc(POSTS_MATCHED, 0, topic=topic)
             self.trend.track((topic,))
         self.tick()
 
@@ -172,15 +186,15 @@ class SocialCore:
             fresh = post.published is None or now - post.published <= self.config.trend.window
             for topic in matched:
                 result.topics[topic] = result.topics.get(topic, 0) + 1
-                m.inc("sitroom_social_posts_matched_total", topic=topic)
-                m.inc("sitroom_social_mentions_total", topic=topic, district=district)
-                m.inc("sitroom_social_sentiment_posts_total", topic=topic, sentiment=mood)
+                m.inc(POSTS_MATCHED, topic=topic)
+                m.inc(MENTIONS, topic=topic, district=district)
+                m.inc(SENTIMENT_POSTS, topic=topic, sentiment=mood)
                 previous = self._sentiment.get(topic)
                 mean = score if previous is None else previous + SENTIMENT_EWMA * (
                     score - previous
                 )
                 self._sentiment[topic] = mean
-                m.set("sitroom_social_sentiment_score", mean, topic=topic)
+                m.set(SENTIMENT_SCORE, mean, topic=topic)
                 if fresh:  # a backlog of old posts is not a burst happening now
                     self.trend.add((topic,), now)
                     self.trend.add((topic, district), now)
@@ -196,10 +210,10 @@ class SocialCore:
                     received=now,
                 )
             )
-        m.inc("sitroom_social_posts_seen_total", result.seen)
-        m.inc("sitroom_social_posts_duplicate_total", result.duplicates)
+        m.inc(POSTS_SEEN, result.seen)
+        m.inc(POSTS_DUPLICATE, result.duplicates)
         if result.seen > result.duplicates:
-            m.set("sitroom_social_last_post_timestamp_seconds", now)
+            m.set(LAST_POST, now)
         self.tick(now)
         return result
 
@@ -211,14 +225,14 @@ class SocialCore:
             assert isinstance(key, tuple)
             score = self.trend.score(key, now)
             if len(key) == 1:
-                m.set("sitroom_social_topic_trend_score", score, topic=key[0])
-                m.set("sitroom_social_topic_expected_mentions", self.trend.expected(key),
+                m.set(TOPIC_TREND_SCORE, score, topic=key[0])
+                m.set(TOPIC_EXPECTED_MENTIONS, self.trend.expected(key),
                       topic=key[0])
             else:
-                m.set("sitroom_social_trend_score", score, topic=key[0], district=key[1])
+                m.set(TREND_SCORE, score, topic=key[0], district=key[1])
 
     def reject(self, reason: str) -> None:
-        self.metrics.inc("sitroom_social_rejected_total", reason=reason)
+        self.metrics.inc(REJECTED, reason=reason)
 
     def recent_posts(self, topic: str | None = None, limit: int = 50) -> list[RecentPost]:
         posts = [p for p in reversed(self.recent) if topic is None or topic in p.topics]

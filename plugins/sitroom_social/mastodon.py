@@ -29,6 +29,7 @@ from sitroom.api import (
 from sitroom_social.config import MastodonConfig, TimelineSpec
 from sitroom_social.core import Post, SocialCore
 from sitroom_social.fetch import connect_error
+from sitroom_social.metrics import FETCHES, RATELIMIT_REMAINING
 
 
 def parse_time(value: str | None) -> float | None:
@@ -94,7 +95,7 @@ class MastodonSource(PollingSource):
         await self.core.start()
         now = time.time()
         if now < self.paused_until:
-            self.metrics.inc("sitroom_social_fetches_total", result="ratelimited")
+            self.metrics.inc(FETCHES, result="ratelimited")
             self.core.tick()
             return
         for timeline in self.config.timelines:
@@ -156,7 +157,7 @@ class MastodonSource(PollingSource):
                 self.requests += 1
                 proceed = self._rate_limit(response)
                 if response.status == 429:
-                    self.metrics.inc("sitroom_social_fetches_total", result="ratelimited")
+                    self.metrics.inc(FETCHES, result="ratelimited")
                     retry = parse_retry_after(response.headers.get("Retry-After"), time.time())
                     self.paused_until = max(self.paused_until, retry or time.time() + 300)
                     raise SourceError("ratelimit", f"{self.target}: HTTP 429")
@@ -180,7 +181,7 @@ class MastodonSource(PollingSource):
         if not isinstance(data, list):
             self.core.reject("malformed")
             raise SourceError("decode", f"{self.target}: unexpected answer shape")
-        self.metrics.inc("sitroom_social_fetches_total", result="ok")
+        self.metrics.inc(FETCHES, result="ok")
         return [s for s in data if isinstance(s, dict)], proceed
 
     def _rate_limit(self, response: aiohttp.ClientResponse) -> bool:
@@ -189,7 +190,7 @@ class MastodonSource(PollingSource):
         if remaining is None or not remaining.strip().isdigit():
             return True
         left = int(remaining)
-        self.metrics.set("sitroom_social_ratelimit_remaining", left)
+        self.metrics.set(RATELIMIT_REMAINING, left)
         if left > self.config.ratelimit_reserve:
             return True
         reset = parse_time(response.headers.get("X-RateLimit-Reset"))

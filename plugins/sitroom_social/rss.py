@@ -19,6 +19,7 @@ from sitroom.api import (
 from sitroom_social.config import RssConfig
 from sitroom_social.core import Post, SocialCore
 from sitroom_social.fetch import connect_error
+from sitroom_social.metrics import FETCHES
 from sitroom_social.safexml import HostileFeed, check_feed
 
 ETAG = "rss:etag"
@@ -76,7 +77,7 @@ class RssSource(PollingSource):
                 timeout=aiohttp.ClientTimeout(total=self.config.timeout),
             ) as response:
                 if response.status == 304:
-                    self.metrics.inc("sitroom_social_fetches_total", result="not_modified")
+                    self.metrics.inc(FETCHES, result="not_modified")
                     self.core.tick()
                     return
                 if response.status != 200:
@@ -98,7 +99,7 @@ class RssSource(PollingSource):
         if not looks_like_feed:
             self.core.reject("malformed")
             raise SourceError("malformed", f"{self.target}: not an RSS/Atom document")
-        self.metrics.inc("sitroom_social_fetches_total", result="ok")
+        self.metrics.inc(FETCHES, result="ok")
         result = self.core.process(posts)
         if etag:
             cursors[ETAG] = etag[:200]

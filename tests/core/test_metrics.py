@@ -42,19 +42,19 @@ def test_writer_enforces_declarations():
     store = MetricStore()
     writer = store.writer("s1", [LEVEL, MSGS], ("s1",))
     with pytest.raises(KeyError, match="not declared"):
-        writer.set("sitroom_test_other", 1, sensor="a")
+        writer.set(MetricSpec("sitroom_test_other", "gauge", "Other."), 1)
     with pytest.raises(ValueError, match="expected labels"):
-        writer.set(LEVEL.name, 1, station="a")
+        writer.set(LEVEL, 1, station="a")
     with pytest.raises(ValueError, match="expected labels"):
-        writer.set(LEVEL.name, 1, sensor="a", extra="b")
+        writer.set(LEVEL, 1, sensor="a", extra="b")
     with pytest.raises(ValueError, match="cannot decrease"):
-        writer.inc(MSGS.name, -1, sensor="a")
+        writer.inc(MSGS, -1, sensor="a")
     assert writer.series_count == 0
 
 
 def test_conflicting_redeclaration_is_refused():
     store = MetricStore()
-    store.writer("a", [LEVEL], ("a",)).set(LEVEL.name, 1, sensor="x")
+    store.writer("a", [LEVEL], ("a",)).set(LEVEL, 1, sensor="x")
     with pytest.raises(ValueError, match="different definitions"):
         store.declare(MetricSpec(LEVEL.name, "gauge", "Other help.", ("sensor",), unit="meters"))
 
@@ -64,9 +64,9 @@ def test_remove_owner_and_matching():
     a = store.writer("a", [LEVEL], ("a",))
     b = store.writer("b", [LEVEL], ("b",))
     for sensor in ("x", "y"):
-        a.set(LEVEL.name, 1, sensor=sensor)
-        b.set(LEVEL.name, 2, sensor=sensor)
-    assert a.remove_matching(LEVEL.name, sensor="x") == 1
+        a.set(LEVEL, 1, sensor=sensor)
+        b.set(LEVEL, 2, sensor=sensor)
+    assert a.remove_matching(LEVEL, sensor="x") == 1
     assert a.samples(LEVEL.name) == {("y",): 1.0}
     store.remove_owner("a")
     assert 'source="a"' not in render(store)
@@ -76,12 +76,12 @@ def test_remove_owner_and_matching():
 def test_text_and_openmetrics_parse_back():
     store = MetricStore()
     writer = store.writer("s1", [LEVEL, MSGS, INFO, HIST], ("s1",))
-    writer.set(LEVEL.name, 1.25, sensor='quote"and\\slash\nnewline')
-    writer.set(LEVEL.name, math.nan, sensor="nan")
-    writer.inc(MSGS.name, 3, sensor="a")
-    writer.info(INFO.name, sensor="a", district="Semarang Utara")
-    writer.observe(HIST.name, 0.05)
-    writer.observe(HIST.name, 5)
+    writer.set(LEVEL, 1.25, sensor='quote"and\\slash\nnewline')
+    writer.set(LEVEL, math.nan, sensor="nan")
+    writer.inc(MSGS, 3, sensor="a")
+    writer.info(INFO, sensor="a", district="Semarang Utara")
+    writer.observe(HIST, 0.05)
+    writer.observe(HIST, 5)
     text = render(store)
     families = {f.name: f for f in text_parse(text)}
     level = {s.labels["sensor"]: s.value for s in families[LEVEL.name].samples}
@@ -113,8 +113,8 @@ def test_limit_counts_drops_and_keeps_existing_series():
     store = MetricStore()
     writer = store.writer("s", [LEVEL], ("s",), max_series=2, on_drop=dropped.append)
     for sensor in "abcd":
-        writer.set(LEVEL.name, 1, sensor=sensor)
-    writer.set(LEVEL.name, 7, sensor="a")  # existing series still update at the limit
+        writer.set(LEVEL, 1, sensor=sensor)
+    writer.set(LEVEL, 7, sensor="a")  # existing series still update at the limit
     assert writer.samples(LEVEL.name) == {("a",): 7.0, ("b",): 1.0}
     assert dropped == [LEVEL.name, LEVEL.name]
 
@@ -132,3 +132,27 @@ def test_writes_name_the_family_by_its_declared_spec():
         writer.set(impostor, 2.0, sensor="s1")
     with pytest.raises(KeyError, match="not declared"):
         writer.set(INFO, 1.0, sensor="s1", district="x")
+
+
+def test_writes_refuse_names_so_typos_fail_at_import():
+    store = MetricStore()
+    writer = store.writer("river", [LEVEL], ("river",))
+    for write in (writer.set, writer.inc, writer.observe):
+        with pytest.raises(TypeError, match="declared MetricSpec"):
+            write(LEVEL.name, 1, sensor="s1")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="declared MetricSpec"):
+        writer.info(LEVEL.name, sensor="s1")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="declared MetricSpec"):
+        writer.remove(LEVEL.name, sensor="s1")  # type: ignore[arg-type]
+    assert writer.series_count == 0
+
+
+def test_an_equal_spec_built_elsewhere_writes_the_same_family():
+    """Sources that build their configured specs from config (http_json) pass equal copies."""
+    store = MetricStore()
+    writer = store.writer("river", [LEVEL], ("river",))
+    for _ in range(100):  # more copies than the writer remembers: every one still works
+        copy = MetricSpec("sitroom_test_level_meters", "gauge", "Level.", ("sensor",),
+                          unit="meters")
+        writer.inc(copy, 1, sensor="s1")
+    assert writer.get(LEVEL, sensor="s1") == 100

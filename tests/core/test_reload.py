@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import sitroom_testkinds
 from tests.support import sample_value
 
 from .test_supervision import wait_for
@@ -129,7 +130,7 @@ async def test_stopped_source_cannot_write_again(write_config, start_daemon):
     ok, _ = await d.daemon.reload()
     assert ok
     # a task that overran its stop deadline would still hold these handles
-    runner.ctx.metrics.inc("sitroom_test_ticks_total", item="main")
+    runner.ctx.metrics.inc(sitroom_testkinds.TICKS, item="main")
     runner._success(0.1)
     _, body = await d.get("/metrics")
     assert 'source="a"' not in body

@@ -14,13 +14,15 @@ def spec(help_text: str, labels: tuple[str, ...] = ("segment",)) -> MetricSpec:
 
 def test_family_without_series_can_be_redefined() -> None:
     store = MetricStore()
-    old = store.writer("a", [spec("old")], ("a",))
-    old.set("sitroom_x_level", 1, segment="s")
+    before = spec("old")
+    old = store.writer("a", [before], ("a",))
+    old.set(before, 1, segment="s")
     with pytest.raises(ValueError, match="declared twice"):
         store.writer("b", [spec("new")], ("b",))
     store.remove_owner("a")  # what the daemon does when source a stops on reload
-    new = store.writer("a", [spec("new", ("segment", "name"))], ("a",))
-    new.set("sitroom_x_level", 2, segment="s", name="Jl. A")  # `name` is a usable label
+    after = spec("new", ("segment", "name"))
+    new = store.writer("a", [after], ("a",))
+    new.set(after, 2, segment="s", name="Jl. A")  # `name` is a usable label
     assert store.families["sitroom_x_level"].spec.help == "new"
     assert new.get("sitroom_x_level", segment="s", name="Jl. A") == 2
 
@@ -33,8 +35,9 @@ def test_family_held_by_another_writer_is_not_redefined_even_without_series() ->
     first.clear()  # a source emptying its own series keeps its claim
     with pytest.raises(ValueError, match="declared twice"):
         store.writer("b", [spec("new")], ("b",))
-    same = store.writer("b", [spec("old")], ("b",))  # the same definition is shared
-    same.set("sitroom_x_level", 1, segment="s")
+    shared = spec("old")
+    same = store.writer("b", [shared], ("b",))  # the same definition is shared
+    same.set(shared, 1, segment="s")
     assert store.families["sitroom_x_level"].holders == {"a", "b"}
 
 

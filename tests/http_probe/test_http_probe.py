@@ -79,7 +79,7 @@ async def test_timeout_turns_success_off(server):
     async with probe(f"{server}/ok", timeout="0.3s") as ok:
         await ok.collect()
     async with probe(f"{server}/slow", timeout="0.3s") as h:
-        h.metrics.set("sitroom_http_probe_success", 1, target=f"{server}/slow")  # was fine
+        h.metrics.set(sitroom_http_probe.SUCCESS, 1, target=f"{server}/slow")  # was fine
         with pytest.raises(TimeoutError):
             await h.collect()
         assert h.value("sitroom_http_probe_success", target=f"{server}/slow") == 0

@@ -45,7 +45,7 @@ class FakeCamera(StreamingSource):
         c = self.config
         FakeCamera.started.append(c)
         self.metrics.info(
-            INFO.name,
+            INFO,
             camera=c.name,
             district=c.district,
             owner_type=c.owner_type,

@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from sitroom.declarations import MetricSpec
 
 MetricRef = str | MetricSpec
-"""A family as a source names it: its declared spec (preferred: a typo fails at import) or
-its name."""
+"""How a reader (tests, the API) names a family: its spec or its name. Writers must pass
+the declared spec itself, so a misspelt family fails when the plugin is imported, not on the
+first write down a rare path."""
 
 
 def escape_label_value(value: str) -> str:
@@ -127,8 +128,9 @@ class MetricStore:
         max_series: int | None = None,
         on_drop: Callable[[str], None] | None = None,
     ) -> MetricWriter:
+        specs = tuple(specs)
         families = {spec.name: self.declare(spec, owner) for spec in specs}
-        return MetricWriter(self, owner, families, owner_values, max_series, on_drop)
+        return MetricWriter(self, owner, families, owner_values, max_series, on_drop, specs)
 
     def remove_owner(self, owner: str, release: bool = True) -> int:
         """Drop an owner's series and (`release`) its claim on the families it declared."""
@@ -148,9 +150,10 @@ class MetricStore:
 class MetricWriter:
     """The handle a source writes through. Enforces declared names, labels and the limit.
 
-    Label values are given as keyword arguments matching the spec's labels exactly; the
-    owner's own labels (`source`) are filled in by the core. The metric name and value are
-    positional-only, so `name` and `value` are usable as label names.
+    Writes name their family by the declared `MetricSpec` object (never a string); label
+    values are keyword arguments matching the spec's labels exactly; the owner's own labels
+    (`source`) are filled in by the core. The spec and value are positional-only, so `spec`
+    and `value` are usable as label names. Reads (`get`, `samples`) also take a name.
     """
 
     def __init__(
@@ -161,10 +164,20 @@ class MetricWriter:
         owner_values: tuple[str, ...],
         max_series: int | None,
         on_drop: Callable[[str], None] | None,
+        specs: Iterable[MetricSpec] = (),
     ) -> None:
         self._store = store
         self.owner = owner
         self._families = families
+        # the write path's lookup: by the identity of the spec object a source passes (one
+        # dict probe, no hashing of the frozen dataclass). The declared specs are held in
+        # `_known`, so an id here always belongs to the spec it was taken from. A spec equal
+        # to a declaration but built separately (a source rebuilding its configured specs)
+        # joins on first use, up to a bound, so a source that builds one per write cannot
+        # grow this without limit (it just takes the slower equality check every time).
+        self._known: list[MetricSpec] = [*specs, *(f.spec for f in families.values())]
+        self._by_spec: dict[int, Family] = {id(s): families[s.name] for s in self._known}
+        self._join_limit = 2 * len(self._known) + 8
         self._owner_values = owner_values
         self._max_series = max_series
         self._on_drop = on_drop
@@ -178,38 +191,41 @@ class MetricWriter:
 
     # -- writing -----------------------------------------------------------------------
 
-    def set(self, name: MetricRef, value: float, /, **labels: object) -> None:
+    def set(self, spec: MetricSpec, value: float, /, **labels: object) -> None:
         """Set a gauge (or a counter read from a device's own running total)."""
-        series = self._series(name, labels)
+        series = self._series(spec, labels)
         if series is not None:
             series.value = float(value)
             series.updated = time.monotonic()
             series.line = None
 
-    def inc(self, name: MetricRef, amount: float = 1.0, /, **labels: object) -> None:
+    def inc(self, spec: MetricSpec, amount: float = 1.0, /, **labels: object) -> None:
         """Add to a counter (or a gauge); counters never go down."""
-        if amount < 0 and self._family(name).spec.type == "counter":
-            raise ValueError(f"counter {self._family(name).spec.name} cannot decrease")
-        series = self._series(name, labels)
+        if amount < 0 and spec.type == "counter":
+            raise ValueError(f"counter {spec.name} cannot decrease")
+        series = self._series(spec, labels)
         if series is not None:
             series.value += amount  # type: ignore[operator]
             series.updated = time.monotonic()
             series.line = None
 
-    def info(self, name: MetricRef, /, **labels: object) -> None:
+    def info(self, spec: MetricSpec, /, **labels: object) -> None:
         """Publish an `_info` series (value 1) carrying descriptive labels."""
-        self.set(name, 1.0, **labels)
+        self.set(spec, 1.0, **labels)
 
-    def observe(self, name: MetricRef, value: float, /, **labels: object) -> None:
-        series = self._series(name, labels)
+    def observe(self, spec: MetricSpec, value: float, /, **labels: object) -> None:
+        """Add one observation to a histogram."""
+        series = self._series(spec, labels)
         if series is not None:
             assert isinstance(series.value, HistogramValue)
             series.value.observe(value)
             series.updated = time.monotonic()
 
-    def remove(self, name: MetricRef, /, **labels: object) -> bool:
+    def remove(self, spec: MetricSpec, /, **labels: object) -> bool:
         """Drop one series (an entity that no longer exists)."""
-        family = self._family(name)
+        family = self._declared(spec)
+        if self.closed:  # a stopped source must not remove its successor's series
+            return False
         key = self._key(family.spec, labels)
         owned = family.by_owner.get(self.owner)
         if owned is not None and owned.pop(key, None) is not None:
@@ -217,9 +233,11 @@ class MetricWriter:
             return True
         return False
 
-    def remove_matching(self, name: MetricRef, /, **labels: object) -> int:
-        """Drop every series of `name` whose labels include the given ones (an entity's all)."""
-        family = self._family(name)
+    def remove_matching(self, spec: MetricSpec, /, **labels: object) -> int:
+        """Drop every series of `spec` whose labels include the given ones (an entity's all)."""
+        family = self._declared(spec)
+        if self.closed:
+            return 0
         owned = family.by_owner.get(self.owner) or {}
         positions = [(family.spec.labels.index(k), str(v)) for k, v in labels.items()]
         offset = len(self._owner_values)
@@ -232,6 +250,9 @@ class MetricWriter:
         return len(doomed)
 
     def clear(self) -> None:
+        """Drop all of this source's series, keeping its claim on the families."""
+        if self.closed:
+            return
         self._store.remove_owner(self.owner, release=False)
         self.series_count = 0
 
@@ -274,6 +295,22 @@ class MetricWriter:
 
     # -- internals -----------------------------------------------------------------------
 
+    def _declared(self, spec: MetricSpec) -> Family:
+        """The family a write names: the declared spec object (fast), or one equal to it."""
+        family = self._by_spec.get(id(spec))
+        if family is not None:
+            return family
+        if not isinstance(spec, MetricSpec):
+            raise TypeError(
+                f"metric writes take the declared MetricSpec, not {type(spec).__name__} "
+                f"{spec!r}: import the spec from the plugin's metrics module"
+            )
+        family = self._family(spec)  # KeyError if undeclared or declared differently
+        if len(self._known) < self._join_limit:
+            self._known.append(spec)
+            self._by_spec[id(spec)] = family
+        return family
+
     def _family(self, name: MetricRef) -> Family:
         key = name.name if isinstance(name, MetricSpec) else name
         try:
@@ -297,8 +334,8 @@ class MetricWriter:
             ) from exc
         return self._owner_values + values
 
-    def _series(self, name: MetricRef, labels: dict[str, object]) -> Series | None:
-        family = self._family(name)
+    def _series(self, spec: MetricSpec, labels: dict[str, object]) -> Series | None:
+        family = self._by_spec.get(id(spec)) or self._declared(spec)
         if self.closed:
             return None
         spec = family.spec

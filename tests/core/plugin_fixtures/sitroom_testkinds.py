@@ -19,6 +19,14 @@ from sitroom.api import (
     hookimpl,
 )
 
+TICKS = MetricSpec("sitroom_test_ticks_total", "counter", "Polls so far.", ("item",))
+ITEM_VALUE = MetricSpec("sitroom_test_item_value", "gauge", "One series per item.", ("item",))
+PUSH_VALUE = MetricSpec("sitroom_test_push_value", "gauge", "A pushed value.", ("item",))
+PUSH_SEEN = MetricSpec("sitroom_test_push_seen_timestamp_seconds", "gauge", "Last push.",
+                       ("item",), unit="seconds", keep_when_stale=True)
+TICK_METRICS = (TICKS, ITEM_VALUE)
+PUSH_METRICS = (PUSH_VALUE, PUSH_SEEN)
+
 
 class TickConfig(SourceConfig):
     kind: str = "tick"
@@ -31,9 +39,9 @@ class Tick(PollingSource):
     """Counts its own polls; `series` extra series test the cardinality limit."""
 
     async def collect(self) -> None:
-        self.metrics.inc("sitroom_test_ticks_total", self.config.step, item="main")
+        self.metrics.inc(TICKS, self.config.step, item="main")
         for index in range(self.config.series):
-            self.metrics.set("sitroom_test_item_value", index, item=f"i{index}")
+            self.metrics.set(ITEM_VALUE, index, item=f"i{index}")
         if self.config.password is not None:
             self.log.info("tick_with_password", password=self.config.password.get_secret_value())
 
@@ -55,21 +63,12 @@ class Hang(PollingSource):
 
 class Push(StreamingSource):
     async def run(self) -> None:
-        self.metrics.set("sitroom_test_push_value", 1, item="main")
-        self.metrics.set("sitroom_test_push_seen_timestamp_seconds", 1, item="main")
+        self.metrics.set(PUSH_VALUE, 1, item="main")
+        self.metrics.set(PUSH_SEEN, 1, item="main")
         self.ctx.mark_success()
         await asyncio.Event().wait()
 
 
-TICK_METRICS = (
-    MetricSpec("sitroom_test_ticks_total", "counter", "Polls so far.", ("item",)),
-    MetricSpec("sitroom_test_item_value", "gauge", "One series per item.", ("item",)),
-)
-PUSH_METRICS = (
-    MetricSpec("sitroom_test_push_value", "gauge", "A pushed value.", ("item",)),
-    MetricSpec("sitroom_test_push_seen_timestamp_seconds", "gauge", "Last push.", ("item",),
-               unit="seconds", keep_when_stale=True),
-)
 
 
 class PlainConfig(SourceConfig):
