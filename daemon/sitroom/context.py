@@ -68,12 +68,31 @@ class SourceContext:
         self._on_success = on_success
         self._save_locks: dict[str, asyncio.Lock] = {}
         self._state_warned: set[str] = set()
+        self._detached = False
+
+    # -- for the supervisor -----------------------------------------------------------------
+
+    def on_success(self, callback: Callable[[], None]) -> None:
+        """The supervisor's hook: `mark_success()` also calls `callback` (up=1, recovery)."""
+        self._on_success = callback
+
+    def detach(self) -> None:
+        """The source was stopped: from now on `publish_sources` and `mark_success` do
+        nothing, so a task that overran its stop deadline cannot replace a successor's
+        children or mark a source up that no longer runs."""
+        self._publish = None
+        self._on_success = None
+        self._detached = True
+
+    # -- for the source -----------------------------------------------------------------------
 
     def mark_success(self) -> None:
         """Streaming sources call this when data arrives: up=1, backoff reset, recovery logged.
 
         Polling sources need not call it; a `collect()` that returns is a success.
         """
+        if self._detached:
+            return
         self.status.last_success = time.time()
         if self._on_success is not None:
             self._on_success()
@@ -147,6 +166,8 @@ class SourceContext:
         The core validates each config with its kind's model, applies sharding and starts,
         restarts or stops children as needed, without a daemon restart.
         """
+        if self._detached:
+            return  # a stopped source's children are no longer its to set
         if self._publish is None:
             raise RuntimeError("this context cannot publish sources")
         await self._publish(self.name, configs)

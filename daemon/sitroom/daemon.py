@@ -1,4 +1,7 @@
-"""The daemon: config, sources, simulators and the web server under one lifetime.
+"""The daemon process: config load and reload, simulators, the web server and signals.
+
+Which sources run, and their state, is the `SourceManager`'s job (`sitroom.source_manager`);
+this module owns everything with the process's lifetime around it.
 
 Reload semantics follow Prometheus: a new config that has any error is refused as a whole
 and the running one stays. At first start there is no running config to keep, so a broken
@@ -12,6 +15,7 @@ import asyncio
 import contextlib
 import platform
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -22,44 +26,17 @@ from aiohttp import web
 
 from sitroom import __version__
 from sitroom import selfmetrics as sm
-from sitroom.config import ConfigError, ConfigIssue, DaemonConfig, register_secrets
-from sitroom.context import SourceContext
-from sitroom.declarations import Source
+from sitroom.config import ConfigError, DaemonConfig, register_secrets
+from sitroom.declarations import DaemonAPI
 from sitroom.metrics.store import MetricStore, MetricWriter
 from sitroom.plugins import PluginFailure, PluginSet, load_plugins
 from sitroom.secrets import redactor
-from sitroom.sharding import in_shard
+from sitroom.source_manager import PluginView, SourceManager
 from sitroom.supervisor import SourceRunner
-from sitroom.validation import LoadedConfig, ValidatedSource, load_config, validate_source
+from sitroom.validation import LoadedConfig, load_config
 
 log = structlog.get_logger("sitroom.daemon")
 HOUSEKEEPING_INTERVAL = 1.0
-
-
-class DaemonAPI:
-    """The narrow face of the daemon that plugin hooks and routes see."""
-
-    def __init__(self, daemon: Daemon) -> None:
-        self._daemon = daemon
-
-    def source(self, name: str, kind: str | None = None) -> Source | None:
-        runner = self._daemon.runners.get(name)
-        if runner is None or (kind is not None and runner.kind.name != kind):
-            return None
-        return runner.source
-
-    def sources(self, kind: str | None = None) -> list[Source]:
-        return [
-            r.source for r in self._daemon.runners.values() if kind is None or r.kind.name == kind
-        ]
-
-    @property
-    def config_dir(self) -> Path:
-        return self._daemon.config_dir
-
-    @property
-    def state_dir(self) -> Path:
-        return self._daemon.state_dir
 
 
 class Daemon:
@@ -77,22 +54,33 @@ class Daemon:
         self.store = MetricStore()
         self.core: MetricWriter = self.store.writer("__sitroom__", sm.ALL)
         self._state_dir: Path | None = None
-        self.runners: dict[str, SourceRunner] = {}
-        self.failed_starts: set[str] = set()  # sources whose factory raised (retried on reload)
-        self.published: dict[str, dict[str, ValidatedSource]] = {}
-        self.config: LoadedConfig | None = None
         self.daemon_config = DaemonConfig()
-        self.api = DaemonAPI(self)
+        self.manager = SourceManager(
+            plugins=self.plugins,
+            store=self.store,
+            core=self.core,
+            config_dir=self.config_dir,
+            shard=shard,
+            http=self.http_session,
+        )
+        self.api: DaemonAPI = PluginView(self.manager, lambda: self.state_dir)
         self.ready = False
-        self.stopping = asyncio.Event()
         self._executor: ThreadPoolExecutor | None = None
         self._http: aiohttp.ClientSession | None = None
         self._simulators: dict[str, asyncio.Task[None]] = {}
         self._background: list[asyncio.Task[None]] = []
-        self._reload_lock = asyncio.Lock()
         self._web_runner: web.AppRunner | None = None
         self.bound_addresses: list[tuple[str, int]] = []
-        self.last_render_seconds = 0.0
+
+    @property
+    def runners(self) -> Mapping[str, SourceRunner]:
+        """The running sources by name (a read-only view, for tests and tools)."""
+        return {runner.name: runner for runner in self.manager.runners()}
+
+    @property
+    def config(self) -> LoadedConfig | None:
+        """The config the sources run from (None before start and once stopping)."""
+        return self.manager.config
 
     @property
     def state_dir(self) -> Path:
@@ -131,20 +119,25 @@ class Daemon:
             max_workers=self.daemon_config.limits.blocking_workers,
             thread_name_prefix="sitroom-blocking",
         )
+        self.manager.configure(
+            self.daemon_config.limits, executor=self._executor, state_dir=self.state_dir
+        )
         await self._start_simulators(config)
         await self.plugins.call_async("sitroom_startup", "startup", daemon=self.api)
         from sitroom.web import start_web
 
-        self._web_runner = await start_web(self, self.listen_override or self.daemon_config.listen)
-        await self._reconcile(config)
-        self.config = config
+        self._web_runner, self.bound_addresses = await start_web(
+            self, self.listen_override or self.daemon_config.listen
+        )
+        async with self.manager.lock:
+            await self.manager.reconcile(config)
         self._mark_reload(True)
         self.core.set(sm.CONFIG_INVALID_SOURCES, len(config.source_issues))
         self._background.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
         self.ready = True
         log.info(
             "daemon_started",
-            sources=len(self.runners),
+            sources=len(self.manager),
             listen=self.bound_addresses,
             invalid_sources=len(config.source_issues),
         )
@@ -156,12 +149,7 @@ class Daemon:
         log.info("daemon_stopping", deadline_seconds=deadline)
         for task in self._background:
             task.cancel()
-        async with self._reload_lock:  # a reload in flight finishes first, then nothing starts
-            await asyncio.gather(
-                *(r.stop(deadline) for r in self.runners.values()), return_exceptions=True
-            )
-            self.runners.clear()
-            self.config = None
+        await self.manager.stop_all()  # a reload in flight finishes first, then nothing starts
         await self.plugins.call_async("sitroom_shutdown", "shutdown", daemon=self.api)
         for task in self._simulators.values():
             task.cancel()
@@ -177,7 +165,7 @@ class Daemon:
 
     async def reload(self) -> tuple[bool, list[str]]:
         """Re-read the config dir; apply it only if it is entirely valid."""
-        async with self._reload_lock:
+        async with self.manager.lock:
             try:
                 config = await asyncio.to_thread(load_config, self.config_dir, self.plugins)
             except Exception as exc:
@@ -193,14 +181,14 @@ class Daemon:
                 return False, ["the daemon is shutting down"]
             self._warn_restart_only(config)
             self._apply_daemon_config(config)
-            await self._reconcile(config)
-            self.config = config
+            self.manager.configure(config.daemon.limits)
+            await self.manager.reconcile(config)
             self.core.set(sm.CONFIG_INVALID_SOURCES, 0)
             self._mark_reload(True)
-            log.info("reload_applied", sources=len(self.runners))
+            log.info("reload_applied", sources=len(self.manager))
             return True, []
 
-    # -- sources --------------------------------------------------------------------------
+    # -- config -----------------------------------------------------------------------------
 
     def _warn_restart_only(self, new: LoadedConfig) -> None:
         """Say so when a reload changes settings that only a restart applies."""
@@ -228,146 +216,6 @@ class Daemon:
         for validated in config.sources.values():
             register_secrets(validated.config, redactor)
 
-    def _desired(self, config: LoadedConfig) -> dict[str, ValidatedSource]:
-        desired = {
-            n: s
-            for n, s in config.sources.items()
-            if s.kind.every_shard or in_shard(n, self.shard)
-        }
-        for parent, children in self.published.items():
-            if parent not in config.sources:
-                continue  # the publishing source is gone, and so are its children
-            for name, child in children.items():
-                if name not in config.sources and in_shard(name, self.shard):
-                    desired[name] = child
-        return desired
-
-    async def _reconcile(self, config: LoadedConfig) -> None:
-        for parent in [p for p in self.published if p not in config.sources]:
-            del self.published[parent]  # a parent that returns later republishes afresh
-        desired = self._desired(config)
-        for name in self.failed_starts - set(desired):
-            self.failed_starts.discard(name)
-            self._forget_self_metrics(name)
-        doomed = [
-            name
-            for name, runner in self.runners.items()
-            if name not in desired
-            or desired[name].kind is not runner.kind
-            or desired[name].config != runner.config
-        ]
-        if doomed:
-            await self._stop_sources(doomed)
-        for name, validated in desired.items():
-            if name not in self.runners:
-                self._start_source(validated)
-
-    async def _stop_sources(self, names: list[str]) -> None:
-        deadline = self.daemon_config.limits.shutdown_timeout
-        runners = [self.runners.pop(name) for name in names]
-        await asyncio.gather(*(r.stop(deadline) for r in runners), return_exceptions=True)
-        for runner in runners:
-            self.store.remove_owner(runner.name)
-            self._forget_self_metrics(runner.name)
-            log.info("source_stopped", source=runner.name, kind=runner.kind.name)
-
-    def _forget_self_metrics(self, name: str) -> None:
-        for spec in sm.PER_SOURCE:
-            self.core.remove_matching(spec, source=name)
-
-    def _start_source(self, validated: ValidatedSource) -> None:
-        name, kind = validated.name, validated.kind
-        if name in self.failed_starts:
-            self.failed_starts.discard(name)
-            self._forget_self_metrics(name)
-        labels = {"kind": kind.name, "source": name}
-        warned = False
-
-        def on_drop(metric: str) -> None:
-            nonlocal warned
-            self.core.inc(sm.SOURCE_DROPPED, **labels)
-            if not warned:
-                warned = True
-                log.warning(
-                    "series_limit_reached",
-                    metric=metric,
-                    limit=self.daemon_config.limits.max_series_per_source,
-                    **labels,
-                )
-
-        try:  # families a source declares from its config may clash with another source's
-            writer = self.store.writer(
-                name,
-                kind.metrics_of(validated.config),
-                (name,),
-                self.daemon_config.limits.max_series_per_source,
-                on_drop,
-            )
-        except Exception as exc:
-            self._start_failed(name, kind.name, exc)
-            return
-        self.core.inc(sm.SOURCE_DROPPED, 0, **labels)
-        self.core.inc(sm.SOURCE_RESTARTS, 0, **labels)
-        ctx = SourceContext(
-            name=name,
-            kind=kind.name,
-            metrics=writer,
-            executor=self._executor,
-            http_factory=self.http_session,
-            state_dir=self.state_dir,
-            publish=self._publish_children,
-        )
-        try:
-            runner = SourceRunner(
-                kind,
-                validated.config,
-                ctx,
-                self.core,
-                max_backoff=self.daemon_config.limits.max_backoff,
-                plugin=self.plugins.kind_plugin.get(kind.name, ""),
-            )
-            runner.start()
-        except Exception as exc:  # a factory bug in one plugin must not stop the rest
-            self._start_failed(name, kind.name, exc)
-            return
-        self.runners[name] = runner
-
-    def _start_failed(self, name: str, kind: str, exc: Exception) -> None:
-        log.error(
-            "source_start_failed",
-            source=name,
-            kind=kind,
-            error=redactor.redact(str(exc)),
-            exc_info=exc,
-        )
-        self.store.remove_owner(name)
-        self.failed_starts.add(name)
-        self.core.set(sm.SOURCE_UP, 0, kind=kind, source=name)
-        self.core.inc(sm.SOURCE_ERRORS, reason="internal", kind=kind, source=name)
-
-    async def _publish_children(self, parent: str, configs: list[dict[str, Any]]) -> None:
-        """Accept sources a source manages (registry cameras); invalid ones are logged."""
-        children: dict[str, ValidatedSource] = {}
-        static = self.config.sources if self.config else {}
-        for data in configs:
-            where = f"source {parent}: published {data.get('name', '?')}"
-            validated, problems = validate_source(data, where, self.plugins, self.config_dir)
-            if validated is None:
-                for issue in problems:
-                    log.error("published_source_invalid", parent=parent, error=str(issue))
-                continue
-            if validated.name in static or validated.name in children:
-                log.error("published_source_name_taken", parent=parent, name=validated.name)
-                continue
-            register_secrets(validated.config, redactor)
-            children[validated.name] = ValidatedSource(
-                validated.kind, validated.config, where, parent=parent
-            )
-        self.published[parent] = children
-        if self.config is not None:
-            async with self._reload_lock:
-                await self._reconcile(self.config)
-
     # -- helpers --------------------------------------------------------------------------
 
     def http_session(self) -> aiohttp.ClientSession:
@@ -391,16 +239,6 @@ class Daemon:
         if ok:
             self.core.set(sm.CONFIG_RELOAD_TS, time.time())
 
-    def refresh_gauges(self) -> None:
-        """Cheap per-scrape bookkeeping: series counts per source."""
-        for name, runner in self.runners.items():
-            self.core.set(
-                sm.SOURCE_SERIES,
-                runner.ctx.metrics.series_count,
-                kind=runner.kind.name,
-                source=name,
-            )
-
     async def _housekeeping(self) -> None:
         """Measure event-loop lag and expire silent push series, once a second."""
         loop = asyncio.get_running_loop()
@@ -409,9 +247,7 @@ class Daemon:
             await asyncio.sleep(HOUSEKEEPING_INTERVAL)
             lag = max(0.0, loop.time() - before - HOUSEKEEPING_INTERVAL)
             self.core.set(sm.LOOP_LAG, lag)
-            for runner in list(self.runners.values()):
-                if runner.kind.push:
-                    runner.ctx.metrics.expire(float(runner.config.stale_after))
+            self.manager.expire_silent_series()
 
     async def _start_simulators(self, config: LoadedConfig) -> None:
         for name, sim_config in config.simulators.items():
@@ -432,10 +268,6 @@ class Daemon:
             raise
         except Exception as exc:
             log.error("simulator_failed", simulator=name, error=str(exc), exc_info=exc)
-
-
-def config_issues_text(issues: list[ConfigIssue]) -> str:
-    return "\n".join(str(issue) for issue in issues)
 
 
 async def run_daemon(

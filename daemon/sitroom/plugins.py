@@ -83,6 +83,10 @@ class PluginSet:
                 succeeded.append(name)
         return succeeded
 
+    def implementers(self, hook_name: str) -> list[str]:
+        """The plugins implementing a hook, in pluggy's call order."""
+        return [name for name, _ in self._callers(hook_name)]
+
     def _callers(self, hook_name: str) -> list[tuple[str, Callable[..., list[Any]]]]:
         """One subset hook caller per plugin implementing the hook, in pluggy's call order
         (pluggy calls `get_hookimpls()` last to first: tryfirst, then newest registered)."""
@@ -175,7 +179,7 @@ def load_plugins(
 def _collect_kinds(plugins: PluginSet) -> None:
     """Registration proper: a plugin whose kinds hook fails is unregistered altogether,
     since its routes and startup hooks would serve kinds that do not exist."""
-    implementing = {name for name, _ in plugins._callers("sitroom_source_kinds")}
+    implementing = set(plugins.implementers("sitroom_source_kinds"))
     outcomes = plugins.call("sitroom_source_kinds", "source_kinds")
     succeeded = {name for name, _ in outcomes}
     for name in sorted(implementing - succeeded):

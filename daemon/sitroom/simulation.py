@@ -24,8 +24,8 @@ async def serving(
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
-    sockets = site._server.sockets if site._server is not None else []  # type: ignore[union-attr]
-    bound = int(sockets[0].getsockname()[1]) if sockets else port
+    addresses = runner.addresses
+    bound = int(addresses[0][1]) if addresses else port
     try:
         yield bound
     finally:

@@ -9,7 +9,6 @@ deadline, so one hung device cannot stall a reload or a shutdown.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
 from typing import Any
@@ -35,10 +34,6 @@ def backoff_delay(
         return base
     delay = min(cap, base * (2 ** (failures - 1)))
     return delay / 2 + (rng or random).random() * delay / 2
-
-
-async def _publish_nothing(parent: str, configs: list[dict[str, Any]]) -> None:
-    """What a stopped source's publish_sources does: nothing."""
 
 
 def error_reason(exc: BaseException) -> str:
@@ -73,8 +68,7 @@ class SourceRunner:
         self._labels = {"kind": kind.name, "source": config.name}
         self._failing_since: float | None = None
         self._stopped = False
-        self._wake = asyncio.Event()
-        ctx._on_success = self._stream_success
+        ctx.on_success(self._stream_success)
         core.set(sm.SOURCE_UP, 0, **self._labels)
         core.info(sm.SOURCE_INFO, plugin=plugin, **self._labels)
         core.inc(sm.SOURCE_ERRORS, 0, reason="timeout", **self._labels)
@@ -98,7 +92,7 @@ class SourceRunner:
         """
         self._stopped = True
         self.ctx.metrics.close()
-        self.ctx._publish = _publish_nothing  # nor overwrite a successor's children
+        self.ctx.detach()  # nor overwrite a successor's children
         stopped = True
         if self.task is not None and not self.task.done():
             self.task.cancel()
@@ -112,10 +106,6 @@ class SourceRunner:
             self.ctx.log.warning("source_close_failed", error=redactor.redact(str(exc)))
         self.ctx.status.state = "stopped"
         return stopped
-
-    def poll_now(self) -> None:
-        """Skip the remaining wait (tests, manual refresh)."""
-        self._wake.set()
 
     # -- state transitions ------------------------------------------------------------------
 
@@ -180,11 +170,6 @@ class SourceRunner:
             )
         status.state = "failing"
 
-    async def _sleep(self, seconds: float) -> None:
-        self._wake.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
-
     # -- loops ------------------------------------------------------------------------------
 
     async def _poll_loop(self) -> None:
@@ -215,7 +200,7 @@ class SourceRunner:
                 next_run += interval
                 if next_run < time.monotonic():
                     next_run = time.monotonic() + interval
-            await self._sleep(max(0.0, next_run - time.monotonic()))
+            await asyncio.sleep(max(0.0, next_run - time.monotonic()))
 
     async def _stream_loop(self) -> None:
         source = self.source
@@ -235,4 +220,4 @@ class SourceRunner:
             delay = backoff_delay(
                 self.ctx.status.consecutive_failures, STREAM_BASE_DELAY, self.max_backoff
             )
-            await self._sleep(delay)
+            await asyncio.sleep(delay)

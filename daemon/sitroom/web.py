@@ -22,6 +22,15 @@ log = structlog.get_logger("sitroom.web")
 DAEMON_KEY: web.AppKey[Daemon] = web.AppKey("daemon")
 
 
+class ScrapeTimer:
+    """How long the previous /metrics response took (exposed by the next scrape)."""
+
+    last_seconds: float = 0.0
+
+
+SCRAPE_KEY: web.AppKey[ScrapeTimer] = web.AppKey("scrape_timer")
+
+
 def parse_listen(listen: str) -> tuple[str | None, int]:
     """`:9750` (all interfaces), `127.0.0.1:9750`, `[::1]:9750` -> (host, port)."""
     host, sep, port = listen.rpartition(":")
@@ -63,12 +72,13 @@ def wants_openmetrics(request: web.Request) -> bool:
 
 async def metrics_handler(request: web.Request) -> web.StreamResponse:
     daemon = request.app[DAEMON_KEY]
+    timer = request.app[SCRAPE_KEY]
     started = time.perf_counter()
-    daemon.refresh_gauges()
-    daemon.core.set(sm.SCRAPE_DURATION, daemon.last_render_seconds)
+    daemon.manager.refresh_gauges()
+    daemon.core.set(sm.SCRAPE_DURATION, timer.last_seconds)
     openmetrics = wants_openmetrics(request)
     body = render(daemon.store, openmetrics=openmetrics)
-    daemon.last_render_seconds = time.perf_counter() - started
+    timer.last_seconds = time.perf_counter() - started
     response = web.Response(
         body=body.encode(),
         headers={"Content-Type": OPENMETRICS_CONTENT_TYPE if openmetrics else TEXT_CONTENT_TYPE},
@@ -95,22 +105,6 @@ async def reload_handler(request: web.Request) -> web.Response:
     return web.json_response(redactor.redact_value(body), status=200 if ok else 400)
 
 
-PUBLIC_SOURCE_FIELDS = (
-    "name",
-    "kind",
-    "plugin",
-    "state",
-    "up",
-    "last_success",
-    "last_error_reason",
-    "last_error_at",
-    "consecutive_failures",
-    "series",
-    "series_dropped",
-    "published_by",
-)
-
-
 def is_authorized(request: web.Request) -> bool:
     try:
         check_token(request)
@@ -119,47 +113,13 @@ def is_authorized(request: web.Request) -> bool:
     return True
 
 
-def source_state(daemon: Daemon, name: str, full: bool = True) -> dict[str, Any]:
-    """One source's state; `full` adds config, error text and details (token holders only:
-    a registered citizen camera's address is not for anonymous eyes, even redacted)."""
-    runner = daemon.runners[name]
-    status = runner.ctx.status
-    config = runner.config.model_dump(mode="json")
-    validated = daemon.config.sources.get(name) if daemon.config else None
-    parent = None
-    for owner, children in daemon.published.items():
-        if name in children:
-            parent = owner
-    state = {
-        "name": name,
-        "kind": runner.kind.name,
-        "plugin": daemon.plugins.kind_plugin.get(runner.kind.name, ""),
-        "state": status.state,
-        "up": status.state == "ok",
-        "last_success": status.last_success,
-        "last_error": status.last_error,
-        "last_error_reason": status.last_error_reason,
-        "last_error_at": status.last_error_at,
-        "consecutive_failures": status.consecutive_failures,
-        "series": runner.ctx.metrics.series_count,
-        "series_dropped": runner.ctx.metrics.dropped,
-        "defined_in": validated.where if validated else None,
-        "published_by": parent,
-        "details": status.details,
-        "config": config,
-    }
-    if full:
-        return state
-    return {key: state[key] for key in PUBLIC_SOURCE_FIELDS}
-
-
 async def sources_handler(request: web.Request) -> web.Response:
-    daemon = request.app[DAEMON_KEY]
+    manager = request.app[DAEMON_KEY].manager
     full = is_authorized(request)
-    sources = [source_state(daemon, name, full) for name in sorted(daemon.runners)]
+    sources = [manager.state(name, full) for name in manager.names()]
     invalid = [
         {"where": issue.where, "error": issue.message if full else "invalid config"}
-        for issue in (daemon.config.source_issues if daemon.config else [])
+        for issue in manager.invalid()
     ]
     body = {"sources": sources, "invalid": invalid, "detail": "full" if full else "public"}
     return web.json_response(redactor.redact_value(body), dumps=_dumps)
@@ -195,6 +155,7 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
 def build_app(daemon: Daemon) -> web.Application:
     app = web.Application(middlewares=[error_middleware], client_max_size=4 * 1024 * 1024)
     app[DAEMON_KEY] = daemon
+    app[SCRAPE_KEY] = ScrapeTimer()
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/-/healthy", healthy_handler)
     app.router.add_get("/-/ready", ready_handler)
@@ -206,13 +167,14 @@ def build_app(daemon: Daemon) -> web.Application:
     return app
 
 
-async def start_web(daemon: Daemon, listen: str) -> web.AppRunner:
+async def start_web(
+    daemon: Daemon, listen: str
+) -> tuple[web.AppRunner, list[tuple[str, int]]]:
+    """Serve the app on `listen`; returns the runner and the addresses really bound."""
     host, port = parse_listen(listen)
     runner = web.AppRunner(build_app(daemon), access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, host=host, port=port, reuse_address=True)
     await site.start()
-    for server in site._server.sockets if site._server else []:  # type: ignore[union-attr]
-        sockname = server.getsockname()
-        daemon.bound_addresses.append((sockname[0], sockname[1]))
-    return runner
+    bound = [(str(address[0]), int(address[1])) for address in runner.addresses]
+    return runner, bound
