@@ -18,7 +18,7 @@ from sitroom.config import ConfigError, format_validation_error
 from sitroom.declarations import MetricSpec
 from sitroom.logging import configure_logging
 from sitroom.plugins import PluginSet, load_plugins
-from sitroom.sharding import parse_shard
+from sitroom.sharding import parse_shard, shard_of
 from sitroom.validation import load_config
 
 
@@ -147,6 +147,26 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_shard_of(args: argparse.Namespace) -> int:
+    """Which replica owns each named source: the answer every replica computes alone."""
+    for name in args.names:
+        shard = shard_of(name, args.shards)
+        owner = f"{args.statefulset}-{shard}" if args.statefulset else str(shard)
+        print(f"{name}\t{owner}")
+    return 0
+
+
+def _shard_count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError("--shards must be at least 1")
+    parse_shard(f"0/{count}")  # the same upper bound as `run --shard`
+    return count
+
+
 def build_parser(plugins: PluginSet) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sitroom", description=__doc__)
     parser.add_argument("--version", action="version", version=f"sitroom {__version__}")
@@ -156,7 +176,12 @@ def build_parser(plugins: PluginSet) -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the daemon")
     run.add_argument("--config-dir", default="conf.d")
     run.add_argument("--listen", default=None, help="HOST:PORT (default from config, :9750)")
-    run.add_argument("--shard", type=_shard, default=None, help="I/N: serve shard I of N")
+    run.add_argument(
+        "--shard",
+        type=_shard,
+        default=None,
+        help="I/N or POD_NAME-I/N (a StatefulSet pod's name): serve shard I of N",
+    )
     run.set_defaults(func=cmd_run)
 
     check = sub.add_parser("check-config", help="validate a config directory")
@@ -167,6 +192,14 @@ def build_parser(plugins: PluginSet) -> argparse.ArgumentParser:
     sub.add_parser("metrics", help="print the metric reference (Markdown)").set_defaults(
         func=cmd_metrics
     )
+
+    owner = sub.add_parser("shard-of", help="which shard (replica) serves each named source")
+    owner.add_argument("names", nargs="+", metavar="NAME", help="source names")
+    owner.add_argument("--shards", type=_shard_count, required=True, help="N, the shard count")
+    owner.add_argument(
+        "--statefulset", default="", help="print the pod name (STATEFULSET-I) instead of I"
+    )
+    owner.set_defaults(func=cmd_shard_of)
 
     simulate = sub.add_parser("simulate", help="run a device simulator on loopback")
     simulate.add_argument("simulator", help="simulator name, e.g. pumps or flood")

@@ -106,8 +106,11 @@ class Daemon:
         for failure in self.plugins.failures:
             self._count_plugin_failure(failure)
         self.plugins.failure_listeners.append(self._count_plugin_failure)
+        ordinal, total = self.shard or (0, 1)
+        self.core.set(sm.SHARD_ORDINAL, ordinal)
+        self.core.set(sm.TOTAL_SHARDS, total)
         if self.shard is not None:
-            self.core.info(sm.SHARD_INFO, shard=self.shard[0], shards=self.shard[1])
+            self.core.info(sm.SHARD_INFO, shard=ordinal, shards=total)
         config = load_config(self.config_dir, self.plugins)
         if config.fatal:
             self.core.set(sm.CONFIG_RELOAD_OK, 0)

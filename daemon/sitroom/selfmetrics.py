@@ -114,6 +114,20 @@ SHARD_INFO = MetricSpec(
     ("shard", "shards"),
     builtin=True,
 )
+SHARD_ORDINAL = MetricSpec(
+    "sitroom_shard_ordinal",
+    "gauge",
+    "The shard this replica serves, numbered from 0 (0 when unsharded).",
+    builtin=True,
+)
+# Named like kube-state-metrics' `kube_state_metrics_total_shards`: a `_total` suffix is
+# reserved for counters.
+TOTAL_SHARDS = MetricSpec(
+    "sitroom_total_shards",
+    "gauge",
+    "How many shards this replica believes the city is split into (1 when unsharded).",
+    builtin=True,
+)
 SCRAPE_DURATION = MetricSpec(
     "sitroom_metrics_render_duration_seconds",
     "gauge",
@@ -142,5 +156,7 @@ ALL = (
     CONFIG_INVALID_SOURCES,
     LOOP_LAG,
     SHARD_INFO,
+    SHARD_ORDINAL,
+    TOTAL_SHARDS,
     SCRAPE_DURATION,
 )
