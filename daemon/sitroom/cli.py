@@ -16,10 +16,11 @@ from sitroom import __version__
 from sitroom import selfmetrics as sm
 from sitroom.config import ConfigError, format_validation_error
 from sitroom.declarations import MetricSpec
+from sitroom.inputfiles import input_files, unreadable
 from sitroom.logging import configure_logging
 from sitroom.plugins import PluginSet, load_plugins
 from sitroom.sharding import parse_shard, shard_of
-from sitroom.validation import load_config
+from sitroom.validation import LoadedConfig, load_config
 
 
 def _shard(text: str) -> tuple[int, int]:
@@ -43,7 +44,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         issues = [str(i) for i in exc.issues]
     else:
-        issues = [str(i) for i in config.issues]
+        issues = [str(i) for i in config.issues] + _missing_input_files(config)
     issues += [f"plugin {f.plugin} ({f.stage}): {f.error}" for f in plugins.failures]
     for line in issues:
         print(f"error: {line}", file=sys.stderr)
@@ -54,6 +55,17 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         f"{args.config_dir}: OK, {len(config.sources)} sources, {len(config.simulators)} simulators"
     )
     return 0
+
+
+def _missing_input_files(config: LoadedConfig) -> list[str]:
+    """Files the valid sources read that are absent or unreadable (see sitroom.inputfiles)."""
+    problems = []
+    for source in config.sources.values():
+        for field, path in input_files(source.config):
+            reason = unreadable(path)
+            if reason is not None:
+                problems.append(f"{source.where}: field {field!r}: {reason}")
+    return problems
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:

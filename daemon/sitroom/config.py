@@ -71,6 +71,23 @@ def _to_config_path(value: Any, info: ValidationInfo) -> Path:
 ConfigPath = Annotated[Path, BeforeValidator(_to_config_path)]
 
 
+class _MustExist:
+    """Marks an `InputFile` field: `sitroom check-config` requires the file to be readable."""
+
+    def __repr__(self) -> str:
+        return "MustExist"
+
+
+MUST_EXIST = _MustExist()
+
+InputFile = Annotated[Path, BeforeValidator(_to_config_path), MUST_EXIST]
+"""A config path to a file sitroom reads (a CSV export, a profile, a CA bundle).
+
+Validation does not require it, so a daemon that starts before a nightly export has landed
+keeps the source, reports it down and recovers once the file appears; `check-config`, what
+an operator or a pipeline runs before a rollout, does (see sitroom.inputfiles)."""
+
+
 def _expand_env(value: str) -> str:
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from sitroom.api import ConfigModel, ConfigPath, Duration, SourceConfig
+from sitroom.api import ConfigModel, ConfigPath, Duration, InputFile, SourceConfig
 
 ZONE_NAME = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -122,7 +122,7 @@ class CameraConfig(SourceConfig):
     )
     follow_redirects: bool = False
     tls_verify: bool = Field(default=True, description="HTTPS: verify the certificate.")
-    ca_file: ConfigPath | None = Field(
+    ca_file: InputFile | None = Field(
         default=None, description="HTTPS: trust this CA / self-signed certificate (PEM)."
     )
     district: str = ""

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from sitroom.api import ConfigModel, ConfigPath, Duration, SourceConfig
+from sitroom.api import ConfigModel, Duration, InputFile, SourceConfig
 
 SENSOR_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 MAX_SENSORS_PER_SOURCE = 5000
@@ -195,9 +195,9 @@ class FloodSourceConfig(SourceConfig):
 
 
 class TlsConfig(ConfigModel):
-    ca_file: ConfigPath | None = Field(default=None, description="CA bundle; default: system.")
-    cert_file: ConfigPath | None = None
-    key_file: ConfigPath | None = None
+    ca_file: InputFile | None = Field(default=None, description="CA bundle; default: system.")
+    cert_file: InputFile | None = None
+    key_file: InputFile | None = None
     insecure: bool = Field(default=False, description="Skip hostname verification (labs).")
 
 

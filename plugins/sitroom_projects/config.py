@@ -7,14 +7,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, HttpUrl, field_validator, model_validator
 
-from sitroom.api import ConfigPath, Duration, HttpHeader, SourceConfig
+from sitroom.api import Duration, HttpHeader, InputFile, SourceConfig
 from sitroom_projects.records import FIELDS
 
 
 class ProjectsConfig(SourceConfig):
     kind: str = "projects"
     interval: Duration = Field(default=300.0, gt=0, description="Project data changes daily.")
-    file: ConfigPath | None = Field(default=None, description="CSV or JSON file.")
+    file: InputFile | None = Field(default=None, description="CSV or JSON file.")
     url: HttpUrl | None = Field(default=None, description="HTTP(S) JSON or CSV API.")
     format: Literal["auto", "csv", "json"] = "auto"
     headers: list[HttpHeader] = Field(default_factory=list, description="Secret values.")

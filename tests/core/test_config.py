@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -108,3 +109,63 @@ def test_daemon_section_twice(write_config):
     config_dir = write_config(daemon={"listen": ":2"}, name="b.yaml")
     raw = read_config_dir(config_dir)
     assert any("second daemon section" in str(i) for i in raw.issues)
+
+
+def test_check_config_demands_the_files_sources_read(tmp_path):
+    """A renamed export or a CA bundle the daemon user cannot read fails check-config, naming
+    the file, source and field; the daemon itself still starts such a source (it recovers
+    when the file lands), so only check-config is strict."""
+    repo = Path(__file__).resolve().parents[2]
+    shutil.copytree(repo / "conf.d", tmp_path / "conf.d")
+    projects = tmp_path / "conf.d" / "60-projects.yaml"
+    text = projects.read_text().replace(
+        "../plugins/sitroom_projects/demo/semarang-projects.csv", "exports/missing.csv"
+    )
+    projects.write_text(text)
+    (tmp_path / "conf.d" / "flood-tls.yaml").write_text(
+        "sources:\n"
+        "  - kind: mqtt_sensors\n"
+        "    name: tls-gateway\n"
+        "    port: 8883\n"
+        "    tls: {ca_file: ca-dir}\n"
+        "    topics: [{topic: 'x/{sensor}', format: json}]\n"
+        "    sensors: {s1: {type: water_level}}\n"
+    )
+    (tmp_path / "conf.d" / "ca-dir").mkdir()
+    result = check_config(tmp_path / "conf.d")
+    assert result.returncode == 1
+    missing = tmp_path / "conf.d" / "exports" / "missing.csv"
+    projects_error = "(name=proyek-kota-semarang, kind=projects): field 'file': file not found"
+    assert f"{projects_error}: {missing}" in result.stderr
+    assert "(name=tls-gateway, kind=mqtt_sensors): field 'tls.ca_file': not a regular file" in (
+        result.stderr
+    )
+    assert "2 problem(s)" in result.stderr
+
+
+def test_input_files_are_found_inside_optional_nested_and_listed_fields(tmp_path):
+    from pydantic import BaseModel
+
+    from sitroom.config import InputFile
+    from sitroom.inputfiles import input_files, unreadable
+
+    class Tls(BaseModel):
+        ca_file: InputFile | None = None
+
+    class Source(BaseModel):
+        file: InputFile
+        optional: InputFile | None = None
+        tls: list[Tls] = []
+        other: Path | None = None
+
+    model = Source.model_validate(
+        {"file": "a.csv", "tls": [{}, {"ca_file": "ca.pem"}], "other": "x"},
+        context={"base_dir": tmp_path},
+    )
+    assert dict(input_files(model)) == {
+        "file": tmp_path / "a.csv",
+        "tls[1].ca_file": tmp_path / "ca.pem",
+    }
+    (tmp_path / "a.csv").write_text("x")
+    assert unreadable(tmp_path / "a.csv") is None
+    assert unreadable(tmp_path / "ca.pem") == f"file not found: {tmp_path / 'ca.pem'}"
