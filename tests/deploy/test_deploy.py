@@ -7,8 +7,11 @@ go through promtool/amtool; the systemd unit through `systemd-analyze verify`.
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -103,6 +106,52 @@ def test_dockerfile_copies_what_exists() -> None:
             *sources, _ = line.split()[1:]
             for source in sources:
                 assert (REPO / source).exists(), line
+
+
+def _image_layout(root: Path) -> tuple[Path, Path]:
+    """The files the Dockerfile's COPY lines put in the image, under `root`, and the demo's
+    state link into the volume (the RUN line's `ln -s`). Returns (workdir, volume)."""
+    text = (DEPLOY / "Dockerfile").read_text()
+    workdir = root / re.search(r"^WORKDIR /(\S+)", text, re.M).group(1)
+    volume = root / re.search(r"^VOLUME /(\S+)", text, re.M).group(1)
+    for line in text.splitlines():
+        if line.startswith("COPY "):
+            *sources, target = line.split()[1:]
+            for source in sources:
+                destination = workdir / target if target != "./" else workdir / source
+                if (REPO / source).is_dir():
+                    shutil.copytree(REPO / source, destination,
+                                    ignore=shutil.ignore_patterns("__pycache__", ".state"))
+                else:
+                    destination.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy(REPO / source, destination)
+    link, points_to = re.search(r"ln -s (/\S+) (/\S+)", text).group(2, 1)
+    volume.mkdir(parents=True)
+    assert root / points_to.lstrip("/") == volume
+    (root / link.lstrip("/")).symlink_to(volume)
+    return workdir, volume
+
+
+def test_image_demo_has_its_files_and_keeps_state_on_the_volume(tmp_path: Path) -> None:
+    """The image's default command runs the demo: every file it reads is in the image, and
+    the token, registry and footage it writes land on the volume (a recreated container
+    keeps them). Checked on the image's layout rebuilt from the Dockerfile, without Docker."""
+    from sitroom.config import read_config_dir
+
+    workdir, volume = _image_layout(tmp_path)
+    command = json.loads(re.search(r"^CMD (\[.*\])", (DEPLOY / "Dockerfile").read_text(),
+                                   re.M).group(1))
+    config_dir = tmp_path / command[command.index("--config-dir") + 1].lstrip("/")
+    assert config_dir == workdir / "conf.d"
+    result = subprocess.run(
+        [sys.executable, "-m", "sitroom.cli", "check-config", "--config-dir", str(config_dir)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    state = read_config_dir(config_dir).daemon.state_path(config_dir).resolve()
+    assert state.is_relative_to(volume.resolve())
+    # validation generated the demo's API token: it was written onto the volume
+    assert (volume / "api-token").is_file()
 
 
 def test_systemd_unit_is_hardened_and_verifies(tmp_path: Path) -> None:
