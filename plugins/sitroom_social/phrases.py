@@ -38,7 +38,10 @@ class PhraseIndex:
         self.vocabulary: set[str] = set()
 
     def add(self, phrase: str, key: str) -> None:
-        words = compile_phrase(phrase)
+        self.add_words(compile_phrase(phrase), key)
+
+    def add_words(self, words: tuple[str, ...], key: str) -> None:
+        """A phrase already compiled (by `compile_phrase` or by the topic matcher's needles)."""
         entries = self._by_first[words[0]]
         if (words, key) not in entries:
             entries.append((words, key))
@@ -57,6 +60,18 @@ class PhraseIndex:
                 end = i + len(words)
                 if tuple(toks[i:end]) == words:
                     yield Hit(key, i, end)
+
+
+    def find_in_forms(self, keys: list[frozenset[str]]) -> Iterator[Hit]:
+        """Like `find`, over tokens that each carry several forms (surface, light, ~stem): a
+        phrase word matches a token if it is one of that token's forms."""
+        n = len(keys)
+        for i, forms in enumerate(keys):
+            for form in forms:
+                for words, key in self._by_first.get(form, ()):
+                    end = i + len(words)
+                    if end <= n and all(w in keys[i + k] for k, w in enumerate(words)):
+                        yield Hit(key, i, end)
 
 
 def overlaps(span: Span, others: Iterable[Span]) -> bool:

