@@ -152,7 +152,7 @@ def throughput(rows: list[Row], legacy: TopicMatcher | None) -> dict[str, float]
         harness = SourceHarness(kind, {"kind": "social_webhook", "name": f"bench-{len(out)}"})
         core = harness.source.core  # type: ignore[attr-defined]
         if matcher is not None:
-            core.topics = matcher
+            core.pipeline.topics = matcher
         posts = [Post(uid=f"{label}-{n}-{i}", text=f"{t} #{n}")
                  for n in range(repeat) for i, t in enumerate(texts)]
         started = time.perf_counter()

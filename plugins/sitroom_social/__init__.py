@@ -8,6 +8,7 @@ kecamatan, scored for sentiment, and turned into burst scores. See README.md.
 
 from __future__ import annotations
 
+import argparse
 from typing import TYPE_CHECKING
 
 from sitroom.api import Route, SimulatorSpec, SourceKind, hookimpl
@@ -68,3 +69,10 @@ def sitroom_simulators() -> list[SimulatorSpec]:
             description="An RSS feed and a Mastodon-like API on loopback, from real text.",
         )
     ]
+
+
+@hookimpl
+def sitroom_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from sitroom_social.cli import add_parser
+
+    add_parser(subparsers)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from sitroom.api import SourceContext
 from sitroom_social.config import SocialSourceConfig
-from sitroom_social.gazetteer import UNKNOWN, Gazetteer
+from sitroom_social.gazetteer import UNKNOWN
 from sitroom_social.metrics import (
     DISTRICT_INFO,
     LAST_POST,
@@ -30,10 +30,8 @@ from sitroom_social.metrics import (
     TOPIC_TREND_SCORE,
     TREND_SCORE,
 )
-from sitroom_social.sentiment import polarity, shipped_lexicon
+from sitroom_social.pipeline import TextPipeline
 from sitroom_social.state import STATE_FILE, SourceState, digest
-from sitroom_social.text import strip_html, tokens
-from sitroom_social.topics import TopicMatcher
 from sitroom_social.trend import TrendScorer
 
 RECENT_TEXT_CHARS = 500
@@ -97,9 +95,9 @@ class SocialCore:
         self.ctx = ctx
         self.metrics = ctx.metrics
         self.clock = clock
-        self.topics = TopicMatcher(config.topic_specs())
-        self.gazetteer = Gazetteer(config.extra_places)
-        self.lexicon = shipped_lexicon()
+        self.pipeline = TextPipeline(config)
+        self.topics = self.pipeline.topics
+        self.gazetteer = self.pipeline.gazetteer
         trend = config.trend
         self.trend = TrendScorer(
             bucket_seconds=trend.bucket,
@@ -167,8 +165,7 @@ class SocialCore:
         m = self.metrics
         for post in posts:
             result.seen += 1
-            text = strip_html(post.text) if post.html else post.text
-            toks = tokens(text)
+            text, toks = self.pipeline.normalise(post.text, post.html)
             ids = (digest("id", post.uid), digest("text", " ".join(toks)))
             if any(i in self.state.seen for i in ids):
                 result.duplicates += 1
@@ -176,13 +173,14 @@ class SocialCore:
             for i in ids:
                 self.state.seen.add(i)
             self.state.dirty = True
-            matched = self.topics.match(toks)
+            analysis = self.pipeline.analyse_tokens(text, toks)
+            matched = analysis.topics
             if not matched:
                 continue
             result.matched += 1
-            district = self.gazetteer.locate(toks)
-            score = self.lexicon.score(toks)
-            mood = polarity(score)
+            district = analysis.district
+            score = analysis.sentiment
+            mood = analysis.polarity
             fresh = post.published is None or now - post.published <= self.config.trend.window
             for topic in matched:
                 result.topics[topic] = result.topics.get(topic, 0) + 1

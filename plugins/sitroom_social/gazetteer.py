@@ -54,3 +54,11 @@ class Gazetteer:
         for hit in self._index.find(toks):
             return hit.key
         return UNKNOWN
+
+    def locate_all(self, toks: list[str]) -> list[str]:
+        """Every district named, in text order, each once (the first is what `locate` says)."""
+        out: list[str] = []
+        for hit in self._index.find(toks):
+            if hit.key not in out:
+                out.append(hit.key)
+        return out

@@ -30,18 +30,24 @@ _MIN_REST = 4
 
 @lru_cache(maxsize=1)
 def _stemmer():  # type: ignore[no-untyped-def]
-    return StemmerFactory().create_stemmer()
+    """Sastrawi's stemmer without its own cache (an unbounded dict): ours is bounded."""
+    return StemmerFactory().create_stemmer().delegatedStemmer
+
+
+def is_root(word: str) -> bool:
+    """Whether Sastrawi's dictionary lists the word as a root ("sekolah", "tanya")."""
+    return bool(_stemmer().dictionary.contains(word))
 
 
 def light(word: str) -> str:
-    """The word without enclitics and pasca-/pra-: "robohnya" -> "roboh"."""
+    """The word without enclitics and pasca-/pra-: "robohnya" -> "roboh", "sekolah" stays."""
     for prefix in _PREFIXES:
         if word.startswith(prefix) and len(word) - len(prefix) >= _MIN_REST + 1:
             word = word[len(prefix):]
             break
     for clitic in _CLITICS:
         if word.endswith(clitic) and len(word) - len(clitic) >= _MIN_REST:
-            return word[: -len(clitic)]
+            return word if is_root(word) else word[: -len(clitic)]  # "sekolah" is a word
     return word
 
 

@@ -62,6 +62,10 @@ class PhraseIndex:
                     yield Hit(key, i, end)
 
 
+    def first_words(self) -> frozenset[str]:
+        """Words some phrase starts with: a post with none of them has no hit."""
+        return frozenset(self._by_first)
+
     def find_in_forms(self, keys: list[frozenset[str]]) -> Iterator[Hit]:
         """Like `find`, over tokens that each carry several forms (surface, light, ~stem): a
         phrase word matches a token if it is one of that token's forms."""

@@ -105,7 +105,7 @@ class TopicMatcher:
         self._positive = PhraseIndex()
         self._exclude: dict[str, PhraseIndex] = {}
         self._unless: dict[str, PhraseIndex] = {}
-        self._near: dict[str, list[tuple[frozenset[str], frozenset[str], int]]] = {}
+        self._near: dict[str, list[_NearIndex]] = {}
         vocab: set[str] = set()
         for name, spec in topics.items():
             for phrase in (*spec.keywords, *spec.phrases):
@@ -114,17 +114,15 @@ class TopicMatcher:
                 self._exclude[name] = self._index(spec.exclude, name)
             if spec.unless and morphology:
                 self._unless[name] = self._index(expand_contexts(spec.unless, contexts), name)
-            rules = []
-            for rule in spec.near:
-                a = frozenset(w for p in rule.a for w in self._needles(p))
-                b = frozenset(w for p in rule.b for w in self._needles(p))
-                rules.append((a, b, rule.window))
-            self._near[name] = rules
-        for index in (self._positive, *self._exclude.values(), *self._unless.values()):
-            vocab |= index.vocabulary
+            self._near[name] = [
+                _NearIndex(self._index(rule.a, name), self._index(rule.b, name), rule.window)
+                for rule in spec.near
+            ]
+        indexes = [self._positive, *self._exclude.values(), *self._unless.values()]
         for rules in self._near.values():
-            for a, b, _w in rules:
-                vocab |= a | b
+            indexes += [i for rule in rules for i in (rule.a, rule.b)]
+        for index in indexes:
+            vocab |= index.vocabulary
         register_vocabulary({w.lstrip(STEM) for w in vocab})
 
     def _index(self, phrases: Iterable[str], key: str) -> PhraseIndex:
@@ -159,9 +157,8 @@ class TopicMatcher:
             hits[hit.key].append((hit.start, hit.end))
         present: set[str] = set().union(*keys)
         for name, rules in self._near.items():
-            for a, b, window in rules:
-                if not a.isdisjoint(present) and not b.isdisjoint(present):
-                    hits[name].extend(_near_spans(keys, a, b, window))
+            for rule in rules:
+                hits[name].extend(rule.spans(keys, present))
         matched = []
         for name in self.names:
             spans = hits.get(name)
@@ -181,16 +178,23 @@ class TopicMatcher:
         return index is not None and next(index.find_in_forms(keys), None) is not None
 
 
-def _near_spans(
-    keys: list[frozenset[str]], a: frozenset[str], b: frozenset[str], window: int
-) -> list[Span]:
-    a_pos = [i for i, k in enumerate(keys) if k & a]
-    if not a_pos:
-        return []
-    b_pos = [i for i, k in enumerate(keys) if k & b]
-    return [
-        (min(i, j), max(i, j) + 1)
-        for i in a_pos
-        for j in b_pos
-        if i != j and abs(i - j) <= window
-    ]
+class _NearIndex:
+    """A phrase of list `a` and a phrase of list `b`, at most `window` tokens apart."""
+
+    def __init__(self, a: PhraseIndex, b: PhraseIndex, window: int) -> None:
+        self.a, self.b, self.window = a, b, window
+        self._a_first, self._b_first = a.first_words(), b.first_words()
+
+    def spans(self, keys: list[frozenset[str]], present: set[str]) -> list[Span]:
+        if self._a_first.isdisjoint(present) or self._b_first.isdisjoint(present):
+            return []  # the common case, decided without scanning
+        a_hits = [(h.start, h.end) for h in self.a.find_in_forms(keys)]
+        if not a_hits:
+            return []
+        b_hits = [(h.start, h.end) for h in self.b.find_in_forms(keys)]
+        return [
+            (min(a0, b0), max(a1, b1))
+            for a0, a1 in a_hits
+            for b0, b1 in b_hits
+            if not overlaps((a0, a1), [(b0, b1)]) and max(a0, b0) - min(a1, b1) < self.window
+        ]

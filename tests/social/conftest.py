@@ -17,7 +17,7 @@ from aiohttp import web
 
 from tests.support import REPO, shared_data
 
-LABELS = REPO / "tests" / "data" / "social" / "topic_labels.tsv"
+LABELS = REPO / "tests" / "data" / "social" / "topics_tuning.tsv"
 
 
 @dataclass(frozen=True)
@@ -28,14 +28,14 @@ class Sentence:
 
 
 def sentences() -> list[Sentence]:
-    """The hand-labelled real news sentences (see tests/data/social/README.md)."""
+    """The tuning part of the hand-labelled real news sentences (tests/data/social/README.md)."""
     out = []
     for line in LABELS.read_text(encoding="utf-8").splitlines():
         if not line or line.startswith("#"):
             continue
-        index, _pool, topics, text = line.split("\t", 3)
+        ident, _pool, topics, text = line.split("\t", 3)
         labels = frozenset() if topics == "-" else frozenset(topics.split(","))
-        out.append(Sentence(int(index), labels, text))
+        out.append(Sentence(int(ident.split(":")[1]), labels, text))
     return out
 
 

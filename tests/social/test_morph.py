@@ -1,0 +1,99 @@
+"""Indonesian word forms: roots meet their derived forms, clitics and pasca- are peeled, and the
+contexts that make a topic word mean something else (adverts, reviews, fiction, sport) hold."""
+
+from __future__ import annotations
+
+import pytest
+
+from sitroom_social import morph
+from sitroom_social.text import tokens
+from sitroom_social.topics import TopicMatcher, TopicSpec, default_topics
+
+
+@pytest.fixture(scope="module")
+def matcher() -> TopicMatcher:
+    return TopicMatcher(default_topics())
+
+
+@pytest.mark.parametrize(("word", "light", "stem"), [
+    ("robohnya", "roboh", "roboh"),
+    ("pascakebakaran", "kebakaran", "bakar"),
+    ("kebanjiran", "kebanjiran", "banjir"),
+    ("penganiayaan", "penganiayaan", "aniaya"),
+    ("dibegal", "dibegal", "begal"),
+    ("tanya", "tanya", "tanya"),  # too short to peel "-nya" from
+    ("sekolah", "sekolah", "sekolah"),
+    ("2019", "2019", "2019"),
+])
+def test_light_form_and_stem(word: str, light: str, stem: str) -> None:
+    assert morph.light(word) == light
+    assert morph.stem(word) == stem
+
+
+def test_stems_are_cached() -> None:
+    morph.stem("kemacetan")
+    before = morph.stem.cache_info().hits
+    morph.stem("kemacetan")
+    assert morph.stem.cache_info().hits == before + 1
+
+
+@pytest.mark.parametrize(("text", "topics"), [
+    # word forms the exact matcher missed (the issue's examples)
+    ("Robohnya atap pasar melukai dua pedagang", ["pohon_tumbang"]),
+    ("Pemulihan hutan pascakebakaran butuh bertahun-tahun", ["kebakaran"]),
+    ("Rumah warga Genuk kebanjiran lagi", ["banjir"]),
+    ("Jalan Kaligawe dibanjiri air setinggi lutut", ["banjir"]),
+    ("Permukiman diterjang banjir bandang", ["banjir"]),
+    ("Kemacetannya sampai Jatingaleh", ["macet"]),
+    ("Kepadatan lalu lintas terjadi di tol Krapyak", ["macet"]),
+    ("Dua pendaki tewas tersambar petir", ["petir"]),
+    ("Korban penganiayaan melapor ke Polsek", ["kriminalitas"]),
+    ("Pelaku menerobos pagar lalu mengambil dua motor", ["kriminalitas"]),
+    ("Sempat terjadi baku tembak dengan polisi", ["kriminalitas"]),
+    ("Longsoran tebing menutup jalan di Gunungpati", ["longsor"]),
+    ("Puting beliung merusak 20 rumah di Tugu", ["angin_kencang"]),
+    ("Gempa bumi terasa sampai Semarang", ["gempa"]),
+    ("Listrik padam sejak pagi di Tlogosari", ["listrik_padam"]),
+    ("Air PDAM mati tiga hari, warga beli air galon", ["air_bersih"]),
+    ("Jalan berlubang di Jalan Majapahit bikin pemotor jatuh", ["jalan_rusak"]),
+    # a city event is not an advert, a review, a film plot or a match report
+    ("Helm full face ini melindungi kepala saat kecelakaan", []),
+    ("Film ini bercerita tentang perampok bank yang dikejar polisi", []),
+    ("Fitur keselamatan mobil ini mencegah kecelakaan", []),
+    ("Madrid ditumbangkan PSG dengan skor 0-3", []),
+    ("Toko ini dibanjiri pembeli", []),
+    ("Mesin pembakaran internal 1.8 liter", []),
+    ("Sabun ini membunuh bakteri", []),
+    ("Gol bunuh diri di menit 17", []),
+    ("Badai cedera bikin pelatih pusing", []),
+    ("Tiketnya hangus kalau tidak dipakai", []),
+])
+def test_topics_in_any_word_form(matcher: TopicMatcher, text: str, topics: list[str]) -> None:
+    assert matcher.match(tokens(text)) == topics
+
+
+def test_exact_mark_keeps_a_word_from_matching_its_derivations() -> None:
+    root = TopicMatcher({"t": TopicSpec(keywords=["tembak"])}, contexts={})
+    exact = TopicMatcher({"t": TopicSpec(keywords=["=tembak"])}, contexts={})
+    assert root.match(tokens("dia melepas tembakan keras")) == ["t"]
+    assert exact.match(tokens("dia melepas tembakan keras")) == []
+    assert exact.match(tokens("tembak di tempat")) == ["t"]
+
+
+def test_without_morphology_the_matcher_is_exact() -> None:
+    spec = {"banjir": TopicSpec(keywords=["banjir"], unless=["film"])}
+    exact = TopicMatcher(spec, morphology=False, contexts={})
+    assert exact.match(tokens("rumah kebanjiran")) == []
+    assert exact.match(tokens("film tentang banjir")) == ["banjir"]  # unless ignored too
+    assert TopicMatcher(spec, contexts={}).match(tokens("film tentang banjir")) == []
+
+
+def test_unknown_context_name_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown context '@iklan'"):
+        TopicMatcher({"t": TopicSpec(keywords=["x"], unless=["@iklan"])})
+
+
+def test_shipped_topics_name_an_agency_and_stay_few() -> None:
+    topics = default_topics()
+    assert 8 < len(topics) <= 20  # label values: bounded, and named in alerts and boards
+    assert all(spec.agency and spec.description for spec in topics.values())
