@@ -18,10 +18,28 @@ from dashgen.builders import (
 )
 
 S = 'source=~"$source", topic=~"$topic"'
+AGENCY_TOPICS = {
+    "BPBD": "banjir|rob|longsor|pohon_tumbang|angin_kencang|petir|gempa|kebakaran",
+    "Dishub": "macet|kecelakaan|jalan_rusak",
+    "Polisi": "kriminalitas",
+    "DLH": "sampah",
+    "PLN / PDAM": "listrik_padam|air_bersih",
+}
+"""The shipped topics by the agency that acts on them (data/topics.yaml `agency`; the alert
+rules route the same groups; tests/social/test_topic_labels.py keeps the three in step)."""
 
 
 def build() -> dict[str, Any]:
+    agencies = [
+        Panel("stat", f"{agency}: highest burst", [Query(
+            f'max(sitroom_social_topic_trend_score{{source=~"$source", topic=~"{topics}"}})',
+            instant=True)], w=8 if agency == "BPBD" else 4, h=4,
+              description=f"Highest topic burst score among {topics.replace('|', ', ')}.",
+              decimals=1, thresholds=[(None, GREEN), (2, YELLOW), (3, RED)])
+        for agency, topics in AGENCY_TOPICS.items()
+    ]
     items = [
+        *agencies,
         Panel("bargauge", "Trending topics (burst score)", [Query(
             f"max by (topic) (sitroom_social_topic_trend_score{{{S}}})", "{{topic}}",
             instant=True)], w=12, h=8,
@@ -56,7 +74,8 @@ def build() -> dict[str, Any]:
     ]
     return dashboard(
         UID_SOCIAL, "sitroom: Sosial (social media)",
-        "Topics people post about (banjir, rob, macet, ...), where, and how they feel.",
+        "Topics people post about (banjir, macet, kriminalitas, listrik_padam, ...), grouped "
+        "by the agency that acts on them, where, and how they feel.",
         items, tags=["social"],
         variables=[source_var("rss|mastodon|social_webhook"),
                    query_var("topic", "Topic",
