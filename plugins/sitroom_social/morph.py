@@ -11,7 +11,8 @@ by anyone but the phrase list's author. Each token gets two extra forms:
   "aniaya").
 
 Stemming costs ~0.07 ms per new word; a post repeats words the city repeats, so stems are
-cached (bounded: a flood of junk words cannot grow memory without limit).
+cached (bounded: a flood of junk words cannot grow memory without limit), and the matcher
+only asks for the stem of a word that could stem to one of its roots (see topics.py).
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from functools import lru_cache
 
 from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
 
-STEM_CACHE_SIZE = 200_000
-"""Distinct words whose stem is remembered (~25 MB at most; a day of city posts uses far less)."""
+STEM_CACHE_SIZE = 100_000
+"""Distinct words whose stem is remembered (~15 MB at most; a day of city posts uses far less)."""
 _CLITICS = ("nya", "lah", "kah", "pun")
 _PREFIXES = ("pasca", "pra")
 _MIN_REST = 4
@@ -59,12 +60,16 @@ def stem(word: str) -> str:
     return str(_stemmer().stem(light(word))) or word
 
 
-@lru_cache(maxsize=STEM_CACHE_SIZE)
 def forms(word: str, stem_prefix: str = "~") -> frozenset[str]:
     """The forms a phrase word may meet in this token: surface, light, and `~stem`."""
     return frozenset((word, light(word), stem_prefix + stem(word)))
 
 
+def unstemmed_forms(word: str) -> frozenset[str]:
+    """Surface and light form only: for a word that cannot stem to any root a matcher uses."""
+    return frozenset((word, light(word)))
+
+
 def cache_info() -> str:
-    info = forms.cache_info()
-    return f"{info.currsize} words cached, {info.hits} hits, {info.misses} misses"
+    info = stem.cache_info()
+    return f"{info.currsize} stems cached, {info.hits} hits, {info.misses} misses"

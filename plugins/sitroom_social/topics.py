@@ -34,6 +34,11 @@ TOPIC_NAME = r"^[a-z][a-z0-9_]{0,31}$"
 EXACT = "="
 STEM = "~"
 """Prefix of a token's stem form, so that a root needle never meets a surface form by accident."""
+TOKEN_CACHE_SIZE = 50_000
+"""Distinct words whose forms each matcher remembers (the per-token cost of matching)."""
+MIN_ROOT = 5
+"""Shorter roots match as written (plus clitics): few derive, and their 3-letter tails are in
+every other word, which would send every word through the stemmer."""
 
 
 class NearRule(ConfigModel):
@@ -124,6 +129,8 @@ class TopicMatcher:
         for index in indexes:
             vocab |= index.vocabulary
         register_vocabulary({w.lstrip(STEM) for w in vocab})
+        self._may_stem = TailFilter({w[1:] for w in vocab if w.startswith(STEM)})
+        self._forms = lru_cache(maxsize=TOKEN_CACHE_SIZE)(self._word_forms)
 
     def _index(self, phrases: Iterable[str], key: str) -> PhraseIndex:
         index = PhraseIndex()
@@ -141,14 +148,20 @@ class TopicMatcher:
         if len(exact) != len(words):  # normalisation split or joined words: no exact marks
             exact = [False] * len(words)
         return tuple(
-            w if is_exact or morph.stem(w) != w else STEM + w
+            w if is_exact or len(w) < MIN_ROOT or morph.stem(w) != w else STEM + w
             for w, is_exact in zip(words, exact, strict=True)
         )
 
     def token_forms(self, toks: list[str]) -> list[frozenset[str]]:
         if not self.morphology:
             return [frozenset((t,)) for t in toks]
-        return [morph.forms(tok, STEM) for tok in toks]
+        forms = self._forms
+        return [forms(tok) for tok in toks]
+
+    def _word_forms(self, word: str) -> frozenset[str]:
+        if self._may_stem.admits(word):
+            return morph.forms(word, STEM)
+        return morph.unstemmed_forms(word)
 
     def match(self, toks: list[str]) -> list[str]:
         keys = self.token_forms(toks)
@@ -176,6 +189,27 @@ class TopicMatcher:
         """Whether the post is an advert, review, story or match report for this topic."""
         index = self._unless.get(name)
         return index is not None and next(index.find_in_forms(keys), None) is not None
+
+
+class TailFilter:
+    """Whether a word could stem to one of some roots. A stem is the word minus affixes with
+    at most its first letter restored (memukul -> pukul), so a word that lacks every root's
+    tail (the root minus its first letter) cannot stem to any of them and skips the stemmer:
+    most words of most posts, and stemming is the costly part of matching."""
+
+    def __init__(self, roots: set[str]) -> None:
+        self._tails = frozenset(r[1:] for r in roots)
+        self._lengths = sorted({len(t) for t in self._tails})
+
+    def admits(self, word: str) -> bool:
+        tails, size = self._tails, len(word)
+        for length in self._lengths:
+            if length > size:
+                return False
+            for i in range(size - length + 1):
+                if word[i:i + length] in tails:
+                    return True
+        return False
 
 
 class _NearIndex:
