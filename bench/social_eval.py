@@ -113,12 +113,14 @@ def wilson(k: int, n: int) -> str:
 
 def report(title: str, rows: list[Row], matchers: dict[str, Matcher], topics: list[str],
            show_errors: bool) -> None:
-    positives = Counter(t for _i, labels, _t in rows for t in labels)
-    print(f"\n### {title}: {len(rows)} sentences, {sum(1 for r in rows if r[1])} with a topic, "
+    positives = Counter(t for _i, labels, _t in rows for t in labels if t in topics)
+    print(f"\n### {title}: {len(rows)} sentences, "
+          f"{sum(1 for r in rows if r[1] & set(topics))} with one of these topics, "
           f"{sum(positives.values())} topic labels")
     results = {name: score(rows, m, topics) for name, m in matchers.items()}
     ours = results["this pipeline"]
-    errors = score(rows, matchers["this pipeline"], topics) and score.errors  # type: ignore[attr-defined]
+    score(rows, matchers["this pipeline"], topics)
+    errors: dict[str, list[str]] = score.errors  # type: ignore[attr-defined]
     print("| topic | positives | TP | FP | FN | precision | recall |")
     print("|---|---|---|---|---|---|---|")
     for topic in topics:
