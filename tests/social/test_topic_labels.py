@@ -49,3 +49,16 @@ def test_alert_rules_route_the_board_groups() -> None:
     for group, team in ALERT_TEAMS.items():
         assert routed[team] == set(AGENCY_TOPICS[group].split("|")), group
     assert set().union(*routed.values()) <= set(default_topics())
+
+
+def test_the_sample_config_is_valid_and_its_custom_topic_matches() -> None:
+    from sitroom_social.config import MastodonConfig, RssConfig, WebhookConfig
+    from sitroom_social.text import tokens
+    from sitroom_social.topics import TopicMatcher
+
+    models = {"rss": RssConfig, "mastodon": MastodonConfig, "social_webhook": WebhookConfig}
+    sample = yaml.safe_load((REPO / "plugins/sitroom_social/sample.yaml").read_text())
+    configs = [models[s["kind"]].model_validate(s) for s in sample["sources"]]
+    webhook = next(c for c in configs if isinstance(c, WebhookConfig))
+    matcher = TopicMatcher(webhook.topic_specs())
+    assert matcher.match(tokens("Mobil parkir di trotoar Jl. Pemuda lagi")) == ["parkir_liar"]
