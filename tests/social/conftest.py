@@ -28,12 +28,14 @@ class Sentence:
 
 
 def sentences() -> list[Sentence]:
-    """The tuning part of the hand-labelled real news sentences (tests/data/social/README.md)."""
+    """The news sentences of the tuning part, hand-labelled (tests/data/social/README.md)."""
     out = []
     for line in LABELS.read_text(encoding="utf-8").splitlines():
         if not line or line.startswith("#"):
             continue
         ident, _pool, topics, text = line.split("\t", 3)
+        if not ident.startswith("nlpid:"):
+            continue  # the news sentences only (the part's few social comments are not news)
         labels = frozenset() if topics == "-" else frozenset(topics.split(","))
         out.append(Sentence(int(ident.split(":")[1]), labels, text))
     return out
