@@ -104,6 +104,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         "classify",
         help="read texts on stdin (one per line, or JSON lines with \"text\"), print one "
              'JSON line each: {"topics", "districts", "sentiment", "polarity"}',
+        description="What the daemon would make of each text: the same normalisation, topic "
+                    "matching, district and sentiment as a social source. Bad lines give "
+                    '{"line": N, "error": ...} and exit code 1; the rest are still classified.',
     )
     classify.add_argument("--config-dir", help="config directory (with --source)")
     classify.add_argument("--source", help="use this social source's topics and places")
