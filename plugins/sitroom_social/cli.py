@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
+from sitroom.api import ConfigError, sources_of_kind
 from sitroom_social.config import SocialSourceConfig, WebhookConfig
 from sitroom_social.pipeline import TextPipeline
 
@@ -30,23 +31,17 @@ def source_config(config_dir: Path | None, source: str | None) -> SocialSourceCo
     """One social source's config, or the defaults (all shipped topics) when none is named."""
     if source is None:
         return WebhookConfig(name="cli")
-    from sitroom.config import ConfigError
-    from sitroom.plugins import load_plugins
-    from sitroom.sources import load_config
-
     directory = config_dir or Path("conf.d")
+    social: dict[str, SocialSourceConfig] = {}
     try:
-        loaded = load_config(directory, load_plugins())
+        for kind in SOCIAL_KINDS:
+            social.update(sources_of_kind(directory, kind).sources)
     except ConfigError as exc:
         raise CliError(str(exc)) from None
-    found = loaded.sources.get(source)
-    if found is None or found.kind.name not in SOCIAL_KINDS:
-        social = sorted(n for n, v in loaded.sources.items() if v.kind.name in SOCIAL_KINDS)
+    if source not in social:
         raise CliError(f"no social source named {source!r} in {directory} "
-                       f"(found: {', '.join(social) or 'none'})")
-    config = found.config
-    assert isinstance(config, SocialSourceConfig)
-    return config
+                       f"(found: {', '.join(sorted(social)) or 'none'})")
+    return social[source]
 
 
 def parse_line(line: str) -> tuple[str, bool]:
