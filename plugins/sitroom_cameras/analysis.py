@@ -16,7 +16,7 @@ import numpy as np
 
 from sitroom_cameras import people
 from sitroom_cameras.config import CameraConfig
-from sitroom_cameras.tamper import ReferenceScene
+from sitroom_cameras.tamper import TamperJudge
 from sitroom_cameras.zones import ZoneSet, contains
 
 
@@ -80,11 +80,12 @@ class Analyzer:
         self.config = config
         self.cfg = config.analysis
         self.zones = ZoneSet(config.zones)
-        self.reference = ReferenceScene()
+        self.tamper = TamperJudge(self.cfg.tamper, float(self.cfg.tamper_after),
+                                  float(self.cfg.reference_seconds))
+        self.reference = self.tamper.reference
         self._prev: np.ndarray | None = None
         self._prev_raw: np.ndarray | None = None
         self._still_since: float | None = None
-        self._tamper_since: float | None = None
         self.snapshot: np.ndarray | None = None  # latest analysed frame, for the API only
         self._lock = threading.Lock()
 
@@ -123,14 +124,15 @@ class Analyzer:
         motion = cv2.countNonZero(motion_mask) / float(w * h)
 
         alpha = min(1.0, float(self.config.analysis_interval) / float(cfg.reference_seconds))
-        reading = self.reference.check(small, sharpness, alpha)
-        self._track_tamper(reading.condition, now)
+        reading = self.tamper.check(small, raw, sharpness, alpha, motion, motion_mask, now)
         foreground = self._foreground(small)
 
         report = FrameReport(full_size, motion, brightness, sharpness, reading.scene_change,
                              frozen_seconds, reading.condition)
         masks = self.zones.for_size(full_size, (w, h))
-        if cfg.people and reading.condition is None:
+        # a confirmed flat picture has nobody to find; any other reading, confirmed or not,
+        # leaves people detection on (a turned camera still sees a street)
+        if cfg.people and self.tamper.confirmed_at(now) not in ("covered", "blinded"):
             report.people = self._people(grey, full_size, cv2.bitwise_or(motion_mask, foreground))
         for zm in masks:
             name = zm.zone.name
@@ -156,17 +158,6 @@ class Analyzer:
         diff = cv2.absdiff(small, mean.astype(np.uint8))
         _, mask = cv2.threshold(diff, self.cfg.motion_diff, 255, cv2.THRESH_BINARY)
         return cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-
-    def _track_tamper(self, condition: str | None, now: float) -> None:
-        """A camera turned for good becomes the new normal after one reference period."""
-        if condition is None:
-            self._tamper_since = None
-            return
-        if self._tamper_since is None:
-            self._tamper_since = now
-        elif condition == "moved" and now - self._tamper_since > float(self.cfg.reference_seconds):
-            self.reference.reset()
-            self._tamper_since = None
 
     def _people(self, grey: np.ndarray, full_size: tuple[int, int], mask: np.ndarray
                 ) -> list[tuple[int, int, int, int]]:

@@ -87,6 +87,46 @@ class ZoneConfig(ConfigModel):
         return value
 
 
+TamperKind = Literal["covered", "blinded", "defocused", "moved"]
+
+
+class TamperConfig(ConfigModel):
+    """How a camera decides it was tampered with (see tamper.py); defaults suit a street."""
+
+    enabled: bool = Field(default=True, description="false: no tamper readings or events.")
+    kinds: list[TamperKind] = Field(
+        default_factory=lambda: ["covered", "blinded", "defocused", "moved"], min_length=1,
+        description="The tamper kinds reported (use enabled: false to report none).",
+    )
+    flat_std: float = Field(
+        default=6.0, gt=0, le=64,
+        description="Grey-level deviation below which the picture is flat (covered/blinded).",
+    )
+    sharpness_lost: float = Field(
+        default=0.25, gt=0, lt=1,
+        description="Sharpness below this share of the reference's, same layout: defocused.",
+    )
+    view_change: float = Field(
+        default=0.6, gt=0, lt=1,
+        description="Share of reference edges missing before the view itself is checked.",
+    )
+    settled_motion: float = Field(
+        default=0.25, gt=0, le=1,
+        description="Share of the picture moving above which no reading counts (cuts, buses).",
+    )
+    follow_moves: bool = Field(
+        default=True,
+        description="A view found in the reference as a pan/zoom (PTZ) is followed, not moved.",
+    )
+
+    @field_validator("kinds")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("tamper kinds must not repeat")
+        return value
+
+
 class AnalysisConfig(ConfigModel):
     """Knobs of the per-frame analysis; the defaults suit a street camera at 1 frame/s."""
 
@@ -100,7 +140,10 @@ class AnalysisConfig(ConfigModel):
     frozen_diff: float = Field(
         default=0.4, ge=0, description="Mean grey-level change below this counts as identical."
     )
-    tamper_after: Duration = Field(default=3.0, ge=0)
+    tamper_after: Duration = Field(
+        default=3.0, ge=0, le=3600,
+        description="A tamper reading must hold this long on a settled view to be an event.",
+    )
     reference_seconds: Duration = Field(
         default=120.0, gt=0, description="Time constant of the reference scene."
     )
@@ -108,6 +151,7 @@ class AnalysisConfig(ConfigModel):
     snapshot_width: int = Field(
         default=480, ge=64, le=1920, description="Width of the frame kept for the snapshot API."
     )
+    tamper: TamperConfig = TamperConfig()
 
 
 class CameraConfig(SourceConfig):
