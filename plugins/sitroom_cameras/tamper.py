@@ -32,6 +32,10 @@ from sitroom_cameras.config import TamperConfig
 
 WARMUP_FRAMES = 3
 BLINDED_MEAN = 200  # a flat picture brighter than this is blinded, darker is covered
+# a flat picture is covered/blinded only if the scene was not itself that flat (a dark
+# street at night with no light can be as flat as a lens cap): under this share of the
+# reference's deviation
+FLAT_OF_USUAL = 0.5
 # the reference learns over minutes, so its edges change slowly: redraw them every few
 # learned frames (and on each of the first few, while the reference is still forming)
 EDGE_REFRESH = 5
@@ -144,6 +148,7 @@ class ReferenceScene:
         self.edges: np.ndarray | None = None
         self.anchor: np.ndarray | None = None
         self.sharpness: float = 0.0
+        self.deviation: float = 0.0  # grey-level standard deviation of the mean picture
         self.frames = 0
         self._features: tuple[list, np.ndarray | None] | None = None  # type: ignore[type-arg]
 
@@ -153,6 +158,7 @@ class ReferenceScene:
         self.sharpness = sharpness
         self.frames = 1
         self.edges = edges_of(small)
+        self.deviation = float(cv2.meanStdDev(small)[1][0][0])
         self._anchor(raw)
 
     def learn(self, small: np.ndarray, raw: np.ndarray, sharpness: float, alpha: float,
@@ -164,7 +170,9 @@ class ReferenceScene:
         self.sharpness += (sharpness - self.sharpness) * rate
         self.frames += 1
         if self.frames <= EDGE_REFRESH or self.frames % EDGE_REFRESH == 0:
-            self.edges = edges_of(self.mean.astype(np.uint8))
+            picture = self.mean.astype(np.uint8)
+            self.edges = edges_of(picture)
+            self.deviation = float(cv2.meanStdDev(picture)[1][0][0])
             self._anchor(raw)
 
     def _anchor(self, raw: np.ndarray) -> None:
@@ -227,8 +235,7 @@ class TamperJudge:
             self._report(None, now)
             return TamperReading(change, None, "learning" if self.cfg.enabled else "off")
         evidence, view = self._evidence(small, raw, sharpness, change, edges)
-        # mid-cut, mid-pan, a bus passing (much of the picture moving): no new reading counts,
-        # a confirmed one stays (an alert must not flicker while someone fiddles)
+        # mid-cut, mid-pan, a bus passing (much of the picture moving): no new reading counts;
         # a confirmed one stays (an alert must not flicker while someone fiddles), unless the
         # view is found in the reference again
         known = view in ("same", "followed")
@@ -255,7 +262,8 @@ class TamperJudge:
         """What this picture alone says (kinds switched off say nothing), and the view."""
         ref, kinds = self.reference, self.cfg.kinds
         mean, std = cv2.meanStdDev(small)
-        if float(std[0][0]) < self.cfg.flat_std:
+        deviation = float(std[0][0])
+        if deviation < self.cfg.flat_std and deviation < FLAT_OF_USUAL * ref.deviation:
             kind = "blinded" if float(mean[0][0]) > BLINDED_MEAN else "covered"
             return (kind if kind in kinds else None), "flat"
         blurred = ref.sharpness > 0 and sharpness < self.cfg.sharpness_lost * ref.sharpness
@@ -276,8 +284,10 @@ class TamperJudge:
                 or (ref.mean is not None and found_zoomed(ref.mean.astype(np.uint8), small))):
             self._foreign = None
             return None, "followed"
+        if "moved" not in kinds:  # views switched on purpose (a tour): each is the new normal
+            return None, "followed"
         self._foreign = edges
-        return ("moved" if "moved" in kinds else None), "foreign"
+        return "moved", "foreign"
 
 
 def edges_of(small: np.ndarray) -> np.ndarray:

@@ -146,6 +146,20 @@ def test_headlights_at_night_are_not_tamper(vtest: Path) -> None:
     assert tamper_events(pipe) == [], [r.tamper for r in pipe.reports]
 
 
+def test_a_dark_street_at_night_is_not_covered(vtest: Path) -> None:
+    """The footage darkened to a moonless night (as flat as a lens cap: deviation ~3 grey
+    levels) from the start is the scene itself; a cap on that lens is still covered."""
+    frames = footage(vtest, limit=16)
+    pipe = Pipeline(config(people=False))
+    for grey in frames[:10]:
+        pipe.feed(cv2.convertScaleAbs(grey, alpha=0.06, beta=4))
+    assert float(np.std(cv2.convertScaleAbs(frames[0], alpha=0.06, beta=4))) < 6
+    assert tamper_events(pipe) == [], [r.tamper for r in pipe.reports]
+    for _ in frames[10:]:
+        pipe.feed(np.zeros_like(frames[0]))
+    assert tamper_events(pipe) == ["tamper_covered"], [r.tamper for r in pipe.reports]
+
+
 def test_a_torch_held_into_the_lens_is_blinded(vtest: Path) -> None:
     pipe = feed_painted(vtest, lambda g, _i: cv2.convertScaleAbs(g, alpha=6.0, beta=200))
     assert tamper_events(pipe) == ["tamper_blinded"], [r.tamper for r in pipe.reports]
