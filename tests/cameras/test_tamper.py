@@ -124,6 +124,15 @@ def van_passing(grey: np.ndarray, i: int) -> np.ndarray:
     return out
 
 
+def van_stopping(grey: np.ndarray, i: int) -> np.ndarray:
+    """The same vehicle drives in and stops in front of the camera, hiding 60% of the view."""
+    van = cv2.resize(grey[40:110, 645:735], (600, 450), interpolation=cv2.INTER_CUBIC)
+    out = grey.copy()
+    x = max(0, min(100, -300 + 200 * i))
+    out[100:550, x:x + 600] = van[:, :min(600, grey.shape[1] - x)]
+    return out
+
+
 def headlights(grey: np.ndarray, i: int) -> np.ndarray:
     """At night (the footage darkened), headlights blow the picture out for two seconds."""
     night = (grey * 0.25).astype(np.uint8)
@@ -134,6 +143,11 @@ def headlights(grey: np.ndarray, i: int) -> np.ndarray:
 
 def test_a_vehicle_filling_the_view_briefly_is_not_tamper(vtest: Path) -> None:
     pipe = feed_painted(vtest, van_passing)
+    assert tamper_events(pipe) == [], [r.tamper for r in pipe.reports]
+
+
+def test_a_vehicle_stopping_in_front_is_not_tamper(vtest: Path) -> None:
+    pipe = feed_painted(vtest, van_stopping, painted=10)
     assert tamper_events(pipe) == [], [r.tamper for r in pipe.reports]
 
 
