@@ -1,8 +1,8 @@
 """Cameras per CPU core at 1 analysed frame/s: sitroom's pipeline vs the naive OpenCV loop.
 
 Streams: 1080p H.264, 25 fps, GOP 1 s (25 frames), made with ffmpeg into a temp dir, from
-real footage (OpenCV's vtest.avi, upscaled) when ../shared/data is present, and ffmpeg's
-testsrc2 (a detailed synthetic picture).
+real footage (OpenCV's vtest, upscaled from the clip shipped in sitroom_cameras/media), and
+ffmpeg's testsrc2 (a detailed synthetic picture).
 
 Measured in one run, CPU time (all threads) per second of video:
 - naive: `cv2.VideoCapture.read()` every frame (decode + BGR conversion of all 25 frames/s),
@@ -49,7 +49,7 @@ RUNS = 3
 LIVE_CAMERAS = 20
 LIVE_SECONDS = 15.0
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "data" / "video" / "vtest.avi"
+VTEST = ROOT / "plugins" / "sitroom_cameras" / "media" / "vtest.mp4"
 RTSP_SERVER = ROOT / "tests" / "cameras" / "rtsp_server.py"
 GST_PYTHON = "/usr/bin/python3"  # Debian's python3-gi with GstRtspServer
 
@@ -289,9 +289,8 @@ def main() -> None:
     rows = ["| pipeline | CPU per camera-second | cameras per core | note |",
             "|---|---|---|---|"]
     with tempfile.TemporaryDirectory(prefix="sitroom-bench-cameras-") as tmp:
-        clips = {"testsrc2": make_clip(Path(tmp) / "testsrc2.mp4", None)}
-        if SHARED.exists():
-            clips["vtest"] = make_clip(Path(tmp) / "vtest.mp4", SHARED)
+        clips = {"testsrc2": make_clip(Path(tmp) / "testsrc2.mp4", None),
+                 "vtest": make_clip(Path(tmp) / "vtest.mp4", VTEST)}
         for name, clip in clips.items():
             used, frames = naive(clip)
             rows.append(_row(f"naive VideoCapture.read() every frame ({name})", used,
@@ -302,9 +301,8 @@ def main() -> None:
         rows.append(_row("naive VideoCapture.read() every frame (640x360 sub-stream)", used,
                          frames / FPS, f"{frames} frames decoded"))
         rows += pipeline_rows("sitroom keyframes only (640x360 sub-stream)", sub)
-        real = "vtest" if "vtest" in clips else "testsrc2"
-        split, _ = pipeline(clips[real], people=True, loops=1)
-        rows.append(_row(f"sitroom keyframes + HOG people ({real})", split.total,
+        split, _ = pipeline(clips["vtest"], people=True, loops=1)
+        rows.append(_row("sitroom keyframes + HOG people (vtest)", split.total,
                          split.seconds, "people detector on moving regions"))
         rows.append(live_row("sitroom live, file cameras (testsrc2)",
                              {"path": str(clips["testsrc2"])}))

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
+TEST_DATA = REPO / "tests" / "data"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -34,17 +34,6 @@ def require_tool(name: str) -> str:
                                   else None)
     if path is None:
         message = f"{name} is not installed (make deps installs it)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
-
-def shared_data(relative: str) -> Path:
-    """A file under ../shared/data; skip with a clear message only outside CI."""
-    path = SHARED_DATA / relative
-    if not path.exists():
-        message = f"{path} is absent (the shared test data folder is not beside the repo)"
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)

@@ -23,9 +23,11 @@ BOUNDARY = "sitroomframe"
 class CameraSimulatorConfig(ConfigModel):
     host: str = "127.0.0.1"
     port: int = Field(default=18501, ge=1, le=65535)
-    footage: ConfigPath = Field(description="Clip to serve; generated when absent.")
+    footage: ConfigPath = Field(description="Clip to serve; cut from `source_video` when absent.")
     source_video: ConfigPath | None = Field(
-        default=None, description="Real footage to cut the demo clip from, when present."
+        default=None,
+        description="Real footage to cut the clip from; default: the street clip shipped in "
+        "sitroom_cameras/media.",
     )
     fps: float = Field(default=5.0, gt=0, le=60)
     quality: int = Field(default=75, ge=10, le=100)

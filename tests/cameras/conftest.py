@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from sitroom.testing import SourceHarness
+from sitroom_cameras.footage import SHIPPED_CLIP
 from tests.support import ManagedProcess, free_port, require_tool, wait_until
 
 HERE = Path(__file__).parent
-VTEST = HERE.parent.parent / "plugins" / "sitroom_cameras" / "media" / "vtest.mp4"
 GST_PYTHON = "/usr/bin/python3"
 
 
@@ -39,15 +39,15 @@ def make_clip(out: Path, *, seconds: float, size: str = "320x240", fps: int = 10
 
 @pytest.fixture(scope="session")
 def street_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """30 s of real street footage (vtest.avi) as 320x240 H.264, GOP 1 s."""
+    """30 s of real street footage (the shipped vtest.mp4) as 320x240 H.264, GOP 1 s."""
     out = tmp_path_factory.mktemp("clips") / "street.mp4"
-    return make_clip(out, seconds=30, source=VTEST)
+    return make_clip(out, seconds=30, source=SHIPPED_CLIP)
 
 
 @pytest.fixture(scope="session")
 def vtest() -> Path:
-    """The real footage shipped in the repository (OpenCV's vtest.avi as H.264)."""
-    return VTEST
+    """OpenCV's street sample as shipped in the repository (768x576, 10 fps, H.264)."""
+    return SHIPPED_CLIP
 
 
 class RtspServer:

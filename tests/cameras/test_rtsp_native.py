@@ -21,9 +21,10 @@ import pytest
 import sitroom_cameras as plugin
 from sitroom.api import SourceError
 from sitroom.testing import SourceHarness
+from sitroom_cameras.footage import SHIPPED_CLIP
 from sitroom_cameras.rtp import H264, H265, Depacketizer, parameter_sets_from_fmtp
 from sitroom_cameras.rtsp_client import RtspSession, parse_sdp, resolve_control
-from tests.cameras.conftest import VTEST, RtspServer, make_clip, wait_value
+from tests.cameras.conftest import RtspServer, make_clip, wait_value
 
 PASSWORD = "pa:ss@w0rd/ü"  # characters a URL would have to escape
 
@@ -37,7 +38,7 @@ def camera(name: str, url: str, **fields: object) -> dict[str, object]:
 @pytest.fixture(scope="module")
 def hevc_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("clips") / "street-hevc.mp4"
-    return make_clip(out, seconds=30, source=VTEST, codec="libx265")
+    return make_clip(out, seconds=30, source=SHIPPED_CLIP, codec="libx265")
 
 
 def serve(clip: Path, *extra: str) -> Iterator[RtspServer]:

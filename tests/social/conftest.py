@@ -15,9 +15,10 @@ from xml.sax.saxutils import escape
 import yaml
 from aiohttp import web
 
-from tests.support import REPO, shared_data
+from tests.support import TEST_DATA
 
-LABELS = REPO / "tests" / "data" / "social" / "topics_tuning.tsv"
+LABELS = TEST_DATA / "social" / "topics_tuning.tsv"
+CASSETTES = TEST_DATA / "mastodon"
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,9 @@ def atom_feed(items: list[Sentence]) -> bytes:
 
 
 def cassette(name: str) -> list[dict[str, Any]]:
-    """Interactions of a recorded Mastodon.py VCR cassette (real server answers)."""
-    path = shared_data(f"mastodon/{name}")
+    """Interactions of a recorded Mastodon.py VCR cassette (real server answers, MIT; see
+    tests/data/mastodon/README.md)."""
+    path = CASSETTES / name
     return list(yaml.safe_load(path.read_text(encoding="utf-8"))["interactions"])
 
 

@@ -1,5 +1,5 @@
 """The `mastodon` kind against recorded answers of a real Mastodon server (Mastodon.py's VCR
-cassettes in ../shared/data/mastodon), served from a loopback aiohttp server."""
+cassettes, committed in tests/data/mastodon), served from a loopback aiohttp server."""
 
 from __future__ import annotations
 
