@@ -22,7 +22,7 @@ $(BIN)/sitroom: pyproject.toml
 	@$(PYTHON) -c "import ensurepip" 2>/dev/null || $(MAKE) --no-print-directory deps APT_PACKAGES=python3-venv
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[all,test]'
 	@touch $@
 
 venv: $(BIN)/sitroom

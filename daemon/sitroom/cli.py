@@ -45,7 +45,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         issues = [str(i) for i in exc.issues]
     else:
         issues = [str(i) for i in config.issues] + _missing_input_files(config)
-    issues += [f"plugin {f.plugin} ({f.stage}): {f.error}" for f in plugins.failures]
+    issues += [f"plugin {f.plugin} ({f.stage}): {f.error}" + (f"; fix: {f.fix}" if f.fix else "")
+               for f in plugins.failures]
     for line in issues:
         print(f"error: {line}", file=sys.stderr)
     if issues:

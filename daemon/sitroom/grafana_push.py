@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sitroom.extras import install_hint
 from sitroom.secrets import redact_url
 
 DEFAULT_DASHBOARDS = Path("grafana/dashboards")
@@ -86,9 +87,12 @@ def _content(board: dict[str, Any]) -> dict[str, Any]:
 def push(url: str, token: str, boards: list[tuple[Path, dict[str, Any]]], folder_uid: str,
          folder_title: str, timeout: float = 15.0) -> list[tuple[str, str]]:
     """Ensure the folder, then create/update each dashboard; return (uid, outcome) pairs."""
-    from grafana_client import GrafanaApi
-    from grafana_client.client import GrafanaClientError, GrafanaException
-    from niquests.exceptions import RequestException
+    try:
+        from grafana_client import GrafanaApi
+        from grafana_client.client import GrafanaClientError, GrafanaException
+        from niquests.exceptions import RequestException
+    except ImportError as exc:  # an optional part: the core installs without it
+        raise PushError(f"{exc}; install it with: {install_hint('grafana')}", 2) from None
 
     api = GrafanaApi.from_url(url, credential=token, timeout=timeout)
     try:

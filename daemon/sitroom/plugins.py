@@ -23,7 +23,7 @@ from typing import Any
 import pluggy
 import structlog
 
-from sitroom import hookspecs
+from sitroom import extras, hookspecs
 from sitroom.declarations import Route, SimulatorSpec, SourceKind
 
 ENTRY_POINT_GROUP = "sitroom.plugins"
@@ -35,6 +35,7 @@ class PluginFailure:
     plugin: str
     stage: str  # import | register | source_kinds | simulators | routes | startup | ...
     error: str
+    fix: str = ""  # a command that fixes it (a missing extra: pip install 'sitroom[x]')
 
 
 @dataclass
@@ -49,6 +50,8 @@ class PluginSet:
     simulators: dict[str, SimulatorSpec] = field(default_factory=dict)
     failure_listeners: list[Callable[[PluginFailure], None]] = field(default_factory=list)
     """Called with each failure as it is recorded (the daemon counts them in a metric)."""
+    needs: dict[str, extras.PluginExtras] = field(default_factory=dict)
+    """Each plugin's extra (sitroom.extras), so a failure it explains carries its fix."""
 
     # -- calling hooks ----------------------------------------------------------------------
 
@@ -118,9 +121,12 @@ class PluginSet:
 
     def record_failure(self, plugin: str, stage: str, exc: BaseException) -> None:
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        failure = PluginFailure(plugin, stage, detail)
+        needs = self.needs.get(plugin)
+        fix = needs.pip_command if needs is not None and needs.explains(exc) else ""
+        failure = PluginFailure(plugin, stage, detail, fix)
         self.failures.append(failure)
-        log.error("plugin_failed", plugin=plugin, stage=stage, error=detail)
+        log.error("plugin_failed", plugin=plugin, stage=stage, error=detail,
+                  **({"fix": fix} if fix else {}))
         for listener in self.failure_listeners:
             listener(failure)
 
@@ -157,7 +163,12 @@ def load_plugins(
     candidates: list[tuple[str, Any, str]] = []
     if use_entry_points:
         for ep in _entry_points():
+            needs = extras.of_entry_point(ep)
+            if needs is not None:
+                plugins.needs[ep.name] = needs
             try:
+                if needs is not None:
+                    needs.check()  # before the import: a lazily imported extra counts too
                 obj = ep.load()
             except Exception as exc:
                 plugins.record_failure(ep.name, "import", exc)
