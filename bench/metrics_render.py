@@ -10,6 +10,10 @@ series through a source's writer by declared spec, against prometheus-client's
 `Gauge.labels(...).set(...)`; and by family name where the store still accepts one (before
 writes were bound to their declarations), so a baseline run of the previous code shows what
 plugins paid then.
+
+Then the cost of the standard process_* and python_* series (sitroom.metrics.runtime): the
+same store rendered without them ("before") and with them, refreshed from prometheus-client's
+collectors as every scrape does ("after"), interleaved in one run so load hits both alike.
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ import time
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
+from sitroom import selfmetrics as sm
 from sitroom.api import MetricSpec
 from sitroom.metrics.exposition import render
+from sitroom.metrics.runtime import RuntimeMetrics
 from sitroom.metrics.store import MetricStore
 
 FAMILIES = 10
@@ -84,6 +90,7 @@ def main() -> None:
         print(f"{series:>8} {ours * 1000:>18.1f} ms {cached * 1000:>16.1f} ms "
               f"{ours_om * 1000:>8.1f} ms {theirs * 1000:>15.1f} ms {theirs / ours:>16.1f}x")
     write_rates()
+    runtime_cost()
 
 
 WRITES = 100_000
@@ -130,6 +137,30 @@ def write_rates() -> None:
             continue
         print(f"{label:>34}: {total / seconds / 1e6:5.2f} M writes/s "
               f"({seconds / total * 1e9:.0f} ns each)")
+
+
+def runtime_cost(rounds: int = 21) -> None:
+    """Render time without and with the runtime series (values unchanged and all changed)."""
+    print(f"\nprocess/GC series (load {os.getloadavg()[0]:.2f}): median of {rounds}, "
+          "before and after interleaved")
+    print(f"{'series':>8} {'case':>12} {'before':>10} {'after':>10} {'added':>10} "
+          f"{'refresh alone':>14}")
+    for series in (0, 10_000, 100_000):
+        store = build(series)[0] if series else MetricStore()
+        plain, with_runtime = store, (build(series)[0] if series else MetricStore())
+        runtime = RuntimeMetrics(with_runtime.writer("__sitroom__", sm.ALL))
+        for case in ("unchanged", "all changed"):
+            before, after, refresh = [], [], []
+            for _ in range(rounds):
+                if case == "all changed":
+                    touch_all(plain)
+                    touch_all(with_runtime)
+                before.append(timed(lambda s=plain: render(s), 1))
+                after.append(timed(lambda s=with_runtime, r=runtime: (r.refresh(), render(s)), 1))
+                refresh.append(timed(runtime.refresh, 1))
+            b, a = statistics.median(before), statistics.median(after)
+            print(f"{series:>8} {case:>12} {b * 1000:>7.3f} ms {a * 1000:>7.3f} ms "
+                  f"{(a - b) * 1000:>7.3f} ms {statistics.median(refresh) * 1e6:>10.0f} us")
 
 
 if __name__ == "__main__":

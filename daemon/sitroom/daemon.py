@@ -28,6 +28,7 @@ from sitroom import __version__
 from sitroom import selfmetrics as sm
 from sitroom.config import ConfigError, DaemonConfig, register_secrets
 from sitroom.declarations import DaemonAPI
+from sitroom.metrics.runtime import RuntimeMetrics
 from sitroom.metrics.store import MetricStore, MetricWriter
 from sitroom.plugins import PluginFailure, PluginSet, load_plugins
 from sitroom.secrets import redactor
@@ -53,6 +54,7 @@ class Daemon:
         self.plugins = plugins or load_plugins()
         self.store = MetricStore()
         self.core: MetricWriter = self.store.writer("__sitroom__", sm.ALL)
+        self.runtime = RuntimeMetrics(self.core)  # process_*, python_*: refreshed per scrape
         self._state_dir: Path | None = None
         self.daemon_config = DaemonConfig()
         self.manager = SourceManager(

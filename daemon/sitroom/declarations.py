@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 MetricType = Literal["gauge", "counter", "info", "histogram"]
 
 _METRIC_NAME = re.compile(r"^sitroom_[a-z][a-z0-9_]*$")
+_STANDARD_NAME = re.compile(r"^(process|python)_[a-z][a-z0-9_]*$")  # every exporter's, core only
 _LABEL_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 _RESERVED_LABELS = frozenset({"source", "kind", "le", "quantile", "job", "instance"})
 DEFAULT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -53,7 +54,8 @@ class MetricSpec:
     (a sensor's last-seen timestamp). Counters and info series never expire."""
 
     def __post_init__(self) -> None:
-        if not _METRIC_NAME.match(self.name):
+        if not (_METRIC_NAME.match(self.name)
+                or (self.builtin and _STANDARD_NAME.match(self.name))):
             raise ValueError(f"metric {self.name!r}: names must match {_METRIC_NAME.pattern}")
         if self.type == "counter" and not self.name.endswith("_total"):
             raise ValueError(f"counter {self.name!r} must end in _total")

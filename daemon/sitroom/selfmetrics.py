@@ -136,6 +136,60 @@ SCRAPE_DURATION = MetricSpec(
     builtin=True,
 )
 
+# The standard series every Prometheus exporter has, with client_python's names and help
+# (written by sitroom.metrics.runtime from prometheus-client's own collectors): SREs' stock
+# alerts and boards for file descriptors, memory, CPU and restarts query exactly these.
+PROCESS_CPU = MetricSpec(
+    "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.",
+    unit="seconds", builtin=True,
+)
+PROCESS_VIRTUAL_MEMORY = MetricSpec(
+    "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", unit="bytes",
+    builtin=True,
+)
+PROCESS_RESIDENT_MEMORY = MetricSpec(
+    "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", unit="bytes",
+    builtin=True,
+)
+PROCESS_START_TIME = MetricSpec(
+    "process_start_time_seconds", "gauge",
+    "Start time of the process since unix epoch in seconds.", unit="seconds", builtin=True,
+)
+PROCESS_OPEN_FDS = MetricSpec(
+    "process_open_fds", "gauge", "Number of open file descriptors.", builtin=True
+)
+PROCESS_MAX_FDS = MetricSpec(
+    "process_max_fds", "gauge", "Maximum number of open file descriptors.", builtin=True
+)
+PYTHON_INFO = MetricSpec(  # a gauge named _info, as client_python exposes it
+    "python_info", "gauge", "Python platform information",
+    ("implementation", "major", "minor", "patchlevel", "version"), builtin=True,
+)
+GC_COLLECTED = MetricSpec(
+    "python_gc_objects_collected_total", "counter", "Objects collected during gc",
+    ("generation",), builtin=True,
+)
+GC_UNCOLLECTABLE = MetricSpec(
+    "python_gc_objects_uncollectable_total", "counter", "Uncollectable objects found during GC",
+    ("generation",), builtin=True,
+)
+GC_COLLECTIONS = MetricSpec(
+    "python_gc_collections_total", "counter", "Number of times this generation was collected",
+    ("generation",), builtin=True,
+)
+RUNTIME = (
+    PROCESS_CPU,
+    PROCESS_VIRTUAL_MEMORY,
+    PROCESS_RESIDENT_MEMORY,
+    PROCESS_START_TIME,
+    PROCESS_OPEN_FDS,
+    PROCESS_MAX_FDS,
+    PYTHON_INFO,
+    GC_COLLECTED,
+    GC_UNCOLLECTABLE,
+    GC_COLLECTIONS,
+)
+
 PER_SOURCE = (
     SOURCE_UP,
     SOURCE_LAST_SUCCESS,
@@ -159,4 +213,5 @@ ALL = (
     SHARD_ORDINAL,
     TOTAL_SHARDS,
     SCRAPE_DURATION,
+    *RUNTIME,
 )

@@ -75,6 +75,7 @@ async def metrics_handler(request: web.Request) -> web.StreamResponse:
     timer = request.app[SCRAPE_KEY]
     started = time.perf_counter()
     daemon.manager.refresh_gauges()
+    daemon.runtime.refresh()
     daemon.core.set(sm.SCRAPE_DURATION, timer.last_seconds)
     openmetrics = wants_openmetrics(request)
     body = render(daemon.store, openmetrics=openmetrics)
