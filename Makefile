@@ -52,8 +52,9 @@ lint: venv
 test: deps venv lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
+# `make bench` runs every benchmark; `make bench BENCH=metrics_render` runs one.
 bench: deps venv
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH)
 
 stack: deps venv
 	$(BIN)/python -m sitroom.stack
