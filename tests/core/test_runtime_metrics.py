@@ -19,7 +19,7 @@ from prometheus_client.openmetrics.parser import (
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
 from sitroom import selfmetrics as sm
-from sitroom.kinds import MetricSpec
+from sitroom.api import MetricSpec
 from sitroom.metrics.exposition import render
 from sitroom.metrics.runtime import RuntimeMetrics
 from sitroom.metrics.store import MetricStore
