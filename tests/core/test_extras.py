@@ -24,9 +24,9 @@ HERE = Path(__file__).parent
 BLOCKER = HERE / "import_blocker"
 THIRD_PARTY = HERE / "extras_fixtures"
 FAMILY_MODULES = ("cv2", "av", "numpy", "pymodbus", "aiomqtt", "feedparser", "defusedxml",
-                  "grafana_client", "niquests")
+                  "Sastrawi", "grafana_client", "niquests")
 FAMILY_DISTRIBUTIONS = {"opencv-python-headless", "av", "numpy", "pymodbus", "aiomqtt",
-                        "feedparser", "defusedxml", "grafana-client"}
+                        "feedparser", "defusedxml", "pysastrawi", "grafana-client"}
 
 
 def env_blocking(*modules: str, extra_path: Path | None = None) -> dict[str, str]:
@@ -127,7 +127,7 @@ def test_extras_are_read_from_the_installed_metadata() -> None:
         "registry": ["opencv-python-headless", "av", "numpy"],  # through sitroom[cameras]
         "pumps": ["pymodbus"],
         "flood": ["aiomqtt"],
-        "social": ["feedparser", "defusedxml"],
+        "social": ["feedparser", "defusedxml", "PySastrawi"],
     }
     assert {name for name, n in by_plugin.items() if n is None} == {
         "http_probe", "http_json", "projects"}  # nothing beyond the core
