@@ -13,7 +13,7 @@ from sitroom.api import SimulatorSpec, SourceKind, hookimpl
 
 @hookimpl
 def sitroom_source_kinds() -> list[SourceKind]:
-    from sitroom_pumps.config import PumpStationConfig
+    from sitroom_pumps.config import PumpStationConfig, configured_specs
     from sitroom_pumps.metrics import METRICS
     from sitroom_pumps.source import PumpStation
 
@@ -23,6 +23,7 @@ def sitroom_source_kinds() -> list[SourceKind]:
             config_model=PumpStationConfig,
             factory=PumpStation,
             metrics=METRICS,
+            metrics_for=configured_specs,
             description="A pump station's PLC/drives over Modbus TCP, via register maps.",
         )
     ]

@@ -13,9 +13,8 @@ from pathlib import Path
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from sitroom.api import ConfigModel, ConfigPath, Duration, SourceConfig
-from sitroom_pumps.metrics import ROLES
-from sitroom_pumps.registermap import RegisterMap, load_profile
+from sitroom.api import ConfigModel, ConfigPath, Duration, MetricSpec, SourceConfig
+from sitroom_pumps.registermap import RegisterMap, load_profile, merge_metric_specs
 
 _LABEL_VALUE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -65,7 +64,7 @@ class DeviceConfig(ConfigModel):
                 stride = register_map.pump.stride if point.stride is None else point.stride
                 end = point.address + self.address_offset + last * stride + point.width - 1
                 if end > 65535:
-                    raise ValueError(f"pump point {point.role!r} of pump {last + 1} ends at "
+                    raise ValueError(f"pump point {point.key!r} of pump {last + 1} ends at "
                                      f"address {end}, past 65535")
         self._map = register_map
         return self
@@ -125,10 +124,9 @@ class PumpStationConfig(SourceConfig):
         fed: dict[tuple[str, str], int] = {}
         for index, device in enumerate(self.devices):
             register_map = device.register_map
-            keys = [("station", p.role) for p in register_map.station
-                    if ROLES[p.role].shape != "string"]
+            keys = [("station", p.key) for p in register_map.station if p.shape != "string"]
             if register_map.pump is not None:
-                keys += [(f"pump {pump}", p.role) for pump in device.pumps
+                keys += [(f"pump {pump}", p.key) for pump in device.pumps
                          for p in register_map.pump.points]
             for key in keys:
                 if key in fed:
@@ -137,11 +135,21 @@ class PumpStationConfig(SourceConfig):
                 fed[key] = index
         units = [d.unit for d in self.devices]
         strings = [d.unit for d in self.devices
-                   if any(ROLES[p.role].shape == "string" for p in d.register_map.station)]
+                   if any(p.shape == "string" for p in d.register_map.station)]
         if len(set(strings)) != len(strings) or not set(strings) <= set(units):
             raise ValueError("device_model/device_firmware may be mapped once per unit id")
+        self.configured_metrics()
         return self
+
+    def configured_metrics(self) -> list[MetricSpec]:
+        """Families the devices' maps declare for their points of their own, merged."""
+        return merge_metric_specs([d.register_map.metric_specs() for d in self.devices])
 
     @property
     def station_id(self) -> str:
         return self.station.id or self.name
+
+
+def configured_specs(config: PumpStationConfig) -> list[MetricSpec]:
+    """The `SourceKind.metrics_for` callable: the families this station's maps add."""
+    return config.configured_metrics()

@@ -38,6 +38,35 @@ UNITS: dict[str, dict[str, float]] = {
     "ratio": {"ratio": 1.0, "%": 0.01},
     "current": {"A": 1.0, "mA": 0.001},
     "frequency": {"Hz": 1.0},
+    # dimensions only a point's own metric (not a role) can have
+    "pressure": {"Pa": 1.0, "kPa": 1e3, "bar": 1e5, "mbar": 100.0, "psi": 6894.757293168},
+    "temperature": {"C": 1.0, "K": 1.0, "F": 5 / 9},
+    "power": {"W": 1.0, "kW": 1e3, "MW": 1e6},
+    "energy": {"J": 1.0, "Wh": 3600.0, "kWh": 3.6e6, "MWh": 3.6e9},
+    "voltage": {"V": 1.0, "mV": 0.001, "kV": 1e3},
+    "volume": {"m3": 1.0, "l": 0.001},
+    "specific_energy": {"J/m3": 1.0, "Wh/m3": 3600.0, "kWh/m3": 3.6e6},
+}
+# Units whose zero is not the base unit's zero: base = value * factor + shift.
+UNIT_SHIFTS: dict[str, float] = {"K": -273.15, "F": -32 * 5 / 9}
+
+# The base unit a point's own metric states (it must appear in the metric name), and the
+# device units a map may convert into it. Rotational speed is in hertz (revolutions per
+# second), so a motor's rpm arrives divided by 60, as Prometheus' base units want.
+BASE_UNITS: dict[str, dict[str, float]] = {
+    "meters": UNITS["length"],
+    "cubic_meters_per_second": UNITS["flow"],
+    "seconds": UNITS["time"],
+    "ratio": UNITS["ratio"],
+    "amperes": UNITS["current"],
+    "hertz": {**UNITS["frequency"], "rpm": 1 / 60},
+    "pascals": UNITS["pressure"],
+    "celsius": UNITS["temperature"],
+    "watts": UNITS["power"],
+    "joules": UNITS["energy"],
+    "volts": UNITS["voltage"],
+    "cubic_meters": UNITS["volume"],
+    "joules_per_cubic_meter": UNITS["specific_energy"],
 }
 
 RUNNING = MetricSpec("sitroom_pump_running", "gauge", "1 while the pump runs.", PUMP)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from sitroom.api import MetricSpec
 from sitroom_pumps.config import PumpStationConfig
 from sitroom_pumps.registermap import BIT_FUNCTIONS, PointSpec
 
@@ -26,6 +27,7 @@ class Point:
     address: int
     spec: PointSpec
     pump: str | None = None
+    metric: MetricSpec | None = None  # the family it writes (None for strings)
 
     @property
     def width(self) -> int:
@@ -46,19 +48,30 @@ class Read:
 def place_points(config: PumpStationConfig) -> list[Point]:
     """Expand every device's map into concrete points (pump blocks repeated per pump)."""
     points: list[Point] = []
+    # one spec object per configured family, shared by its points (the writer's fast path)
+    families = {spec.name: spec for spec in config.configured_metrics()}
+
+    def family(spec: PointSpec) -> MetricSpec | None:
+        if spec.shape == "string":
+            return None
+        if spec.metric is not None:
+            return families[spec.metric.name]
+        return spec.metric_spec("station")
+
     for device in config.devices:
         register_map = device.register_map
         offset = device.address_offset
         for spec in register_map.station:
-            points.append(Point(f"station.{spec.role}", device.unit, spec.address + offset,
-                                spec))
+            points.append(Point(f"station.{spec.key}", device.unit, spec.address + offset,
+                                spec, metric=family(spec)))
         if register_map.pump is None:
             continue
         for index, pump in enumerate(device.pumps):
             for spec in register_map.pump.points:
                 stride = register_map.pump.stride if spec.stride is None else spec.stride
                 address = spec.address + offset + index * stride
-                points.append(Point(f"{pump}.{spec.role}", device.unit, address, spec, pump))
+                points.append(Point(f"{pump}.{spec.key}", device.unit, address, spec, pump,
+                                    family(spec)))
     return points
 
 

@@ -10,25 +10,88 @@ errors name the profile file and the field.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Literal
 
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from sitroom.api import ConfigModel, format_validation_error
+from sitroom.api import ConfigModel, MetricSpec, format_validation_error
 from sitroom_pumps.datatypes import BIT_TYPES, DataType, Order, register_width
-from sitroom_pumps.metrics import ROLES, UNITS
+from sitroom_pumps.metrics import (
+    BASE_UNITS,
+    PUMP,
+    ROLES,
+    STATION,
+    UNIT_SHIFTS,
+    UNITS,
+    Scope,
+    Shape,
+)
 
 Function = Literal["coil", "discrete_input", "holding", "input"]
 BIT_FUNCTIONS = frozenset({"coil", "discrete_input"})
 MAX_ADDRESS = 65535
+_LABEL_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+_LABEL_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+_RESERVED_LABELS = frozenset({"station", "pump", "point", "unit", "source", "kind", "le",
+                              "quantile", "job", "instance"})
+
+
+class PointMetric(ConfigModel):
+    """A metric of the point's own, for values no role covers (head, power, temperature).
+
+    The name lives under `sitroom_modbus_` so configured families never collide with the
+    plugin's fixed ones; `labels` are fixed label values that tell apart points sharing one
+    family (`{sensor: liquid}` and `{sensor: electronics}` on one temperature metric).
+    """
+
+    name: str = Field(pattern=r"^sitroom_modbus_[a-z][a-z0-9_]*$", max_length=100,
+                      description="Metric name, e.g. sitroom_modbus_pump_head_pascals.")
+    help: str = Field(min_length=1, max_length=200, description="What the value is.")
+    type: Literal["gauge", "counter"] = "gauge"
+    unit: str = Field(default="", description="Base unit, part of the name: pascals, ...")
+    labels: dict[str, str] = Field(default_factory=dict, max_length=4,
+                                   description="Fixed label values of this point.")
+
+    @field_validator("unit")
+    @classmethod
+    def _base_unit(cls, value: str) -> str:
+        if value and value not in BASE_UNITS:
+            raise ValueError(f"unit {value!r} is not a base unit; known: "
+                             f"{', '.join(sorted(BASE_UNITS))}")
+        return value
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, value: dict[str, str]) -> dict[str, str]:
+        for label, text in value.items():
+            if not _LABEL_NAME.match(label) or label in _RESERVED_LABELS:
+                raise ValueError(f"label {label!r} is invalid or reserved")
+            if not _LABEL_VALUE.match(text):
+                raise ValueError(f"label value {text!r} must match {_LABEL_VALUE.pattern}")
+        return value
+
+    @model_validator(mode="after")
+    def _valid_family(self) -> PointMetric:
+        self.spec("station")  # MetricSpec's own rules: _total, unit in the name, ...
+        return self
+
+    def spec(self, scope: Scope) -> MetricSpec:
+        """The family this metric declares for points of `scope` (pump points add `pump`)."""
+        entity = STATION if scope == "station" else PUMP
+        return MetricSpec(self.name, self.type, self.help, entity + tuple(sorted(self.labels)),
+                          unit=self.unit)
 
 
 class PointSpec(ConfigModel):
     """One value in a device: where it is, how it is laid out, and what it means."""
 
-    role: str = Field(description="What the value is: running, sump_level, flow, ...")
+    role: str | None = Field(default=None,
+                             description="What the value is: running, sump_level, flow, ...")
+    metric: PointMetric | None = Field(default=None,
+                                       description="Instead of a role: the point's own metric.")
     function: Function = "holding"
     address: int = Field(ge=0, le=MAX_ADDRESS, description="Zero-based wire address.")
     type: DataType = "u16"
@@ -48,8 +111,8 @@ class PointSpec(ConfigModel):
 
     @field_validator("role")
     @classmethod
-    def _known_role(cls, value: str) -> str:
-        if value not in ROLES:
+    def _known_role(cls, value: str | None) -> str | None:
+        if value is not None and value not in ROLES:
             raise ValueError(f"unknown role {value!r}; known: {', '.join(sorted(ROLES))}")
         return value
 
@@ -62,7 +125,8 @@ class PointSpec(ConfigModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> PointSpec:
-        role = ROLES[self.role]
+        if (self.role is None) == (self.metric is None):
+            raise ValueError("give exactly one of 'role' or 'metric'")
         is_bit_function = self.function in BIT_FUNCTIONS
         if is_bit_function != (self.type in BIT_TYPES):
             raise ValueError(
@@ -75,16 +139,19 @@ class PointSpec(ConfigModel):
             raise ValueError("'bit' is only for type bit")
         if (self.type == "string") != (self.length is not None):
             raise ValueError("'length' (registers) is required for type string, and only there")
-        if (role.shape == "string") != (self.type == "string"):
-            raise ValueError(f"role {self.role!r} needs type " +
-                             ("string" if role.shape == "string" else "other than string"))
+        if (self.shape == "string") != (self.type == "string"):
+            raise ValueError(f"{self.what} needs type " +
+                             ("string" if self.shape == "string" else "other than string"))
         if self.unit is not None:
-            allowed = UNITS.get(role.dimension, {})
+            allowed = self.allowed_units
             if self.unit not in allowed:
-                hint = ", ".join(allowed) if allowed else "none (this role has no unit)"
-                raise ValueError(f"unit {self.unit!r} does not fit role {self.role!r}; "
+                hint = ", ".join(allowed) if allowed else "none (this point has no unit)"
+                raise ValueError(f"unit {self.unit!r} does not fit {self.what}; "
                                  f"allowed: {hint}")
-        if self.invert and role.shape != "bool":
+        if self.metric is not None and self.metric.unit and self.unit is None:
+            raise ValueError(f"metric {self.metric.name!r} is in {self.metric.unit}: say the "
+                             f"point's unit (one of {', '.join(self.allowed_units)})")
+        if self.invert and self.shape != "bool":
             raise ValueError("'invert' is only for boolean roles")
         if self.address + self.width - 1 > MAX_ADDRESS:
             raise ValueError(f"address {self.address} + {self.width} registers passes 65535")
@@ -94,14 +161,45 @@ class PointSpec(ConfigModel):
         return self
 
     @property
+    def what(self) -> str:
+        """How errors name the point: `role 'flow'` or `metric 'sitroom_modbus_...'`."""
+        return f"role {self.role!r}" if self.role is not None else f"metric {self.key!r}"
+
+    @property
+    def key(self) -> str:
+        """What the point feeds, unique per entity: the role, or the metric and its labels
+        (`pump_head_pascals`, `temperature_celsius.liquid`); also the `point` label's tail."""
+        if self.role is not None:
+            return self.role
+        assert self.metric is not None
+        short = self.metric.name.removeprefix("sitroom_modbus_")
+        return ".".join([short, *(self.metric.labels[k] for k in sorted(self.metric.labels))])
+
+    @property
+    def shape(self) -> Shape:
+        return ROLES[self.role].shape if self.role is not None else "number"
+
+    @property
+    def allowed_units(self) -> dict[str, float]:
+        if self.metric is not None:
+            return BASE_UNITS.get(self.metric.unit, {})
+        return UNITS.get(ROLES[self.role or ""].dimension, {})
+
+    @property
     def width(self) -> int:
         return register_width(self.type, self.length)
 
-    @property
-    def unit_factor(self) -> float:
+    def to_base(self, value: float) -> float:
+        """Convert a scaled value from the point's unit into its metric's base unit."""
         if self.unit is None:
-            return 1.0
-        return UNITS[ROLES[self.role].dimension][self.unit]
+            return value
+        return value * self.allowed_units[self.unit] + UNIT_SHIFTS.get(self.unit, 0.0)
+
+    def metric_spec(self, scope: Scope) -> MetricSpec:
+        """The family this point writes."""
+        if self.metric is not None:
+            return self.metric.spec(scope)
+        return ROLES[self.role or ""].metric
 
 
 class PumpBlock(ConfigModel):
@@ -113,9 +211,9 @@ class PumpBlock(ConfigModel):
     @model_validator(mode="after")
     def _pump_roles(self) -> PumpBlock:
         for index, point in enumerate(self.points):
-            if ROLES[point.role].scope != "pump":
+            if point.role is not None and ROLES[point.role].scope != "pump":
                 raise ValueError(f"points[{index}]: role {point.role!r} is a station role")
-        _no_duplicate_roles(self.points)
+        _no_duplicate_keys(self.points)
         return self
 
 
@@ -130,20 +228,40 @@ class RegisterMap(ConfigModel):
     @model_validator(mode="after")
     def _station_roles(self) -> RegisterMap:
         for index, point in enumerate(self.station):
-            if ROLES[point.role].scope != "station":
+            if point.role is not None and ROLES[point.role].scope != "station":
                 raise ValueError(f"station[{index}]: role {point.role!r} is a pump role")
-        _no_duplicate_roles(self.station)
+        _no_duplicate_keys(self.station)
         if not self.station and self.pump is None:
             raise ValueError("a register map needs station points, pump points or both")
+        merge_metric_specs([self.metric_specs()])
         return self
 
+    def metric_specs(self) -> list[MetricSpec]:
+        """The families its points of their own declare (one per point; may repeat)."""
+        specs = [p.metric.spec("station") for p in self.station if p.metric is not None]
+        if self.pump is not None:
+            specs += [p.metric.spec("pump") for p in self.pump.points if p.metric is not None]
+        return specs
 
-def _no_duplicate_roles(points: list[PointSpec]) -> None:
+
+def merge_metric_specs(groups: list[list[MetricSpec]]) -> list[MetricSpec]:
+    """One spec per name; points (or maps) naming one family must define it alike."""
+    merged: dict[str, MetricSpec] = {}
+    for specs in groups:
+        for spec in specs:
+            known = merged.setdefault(spec.name, spec)
+            if known != spec:
+                raise ValueError(f"metric {spec.name!r} is defined twice differently (help, "
+                                 "type, unit, label names, or station vs pump points)")
+    return list(merged.values())
+
+
+def _no_duplicate_keys(points: list[PointSpec]) -> None:
     seen: set[str] = set()
     for point in points:
-        if point.role in seen:
-            raise ValueError(f"role {point.role!r} is mapped twice")
-        seen.add(point.role)
+        if point.key in seen:
+            raise ValueError(f"{point.key!r} is mapped twice")
+        seen.add(point.key)
 
 
 _PROFILE_CACHE: dict[Path, tuple[tuple[int, int], RegisterMap]] = {}

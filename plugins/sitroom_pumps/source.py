@@ -27,7 +27,6 @@ from sitroom_pumps.metrics import (
     MODBUS_REQUESTS,
     POINT_READ_FAILURES,
     POINT_UP,
-    ROLES,
     STATION_INFO,
 )
 from sitroom_pumps.planner import Point, Read, place_points, plan_reads
@@ -49,7 +48,6 @@ class BadValue(ValueError):
 def point_value(point: Point, registers: Sequence[int]) -> float | str:
     """Decode and judge one point; raises `BadValue` for NaN, infinities and out-of-range."""
     spec = point.spec
-    role = ROLES[spec.role]
     try:
         raw = decode(registers, spec.type, byte_order=spec.byte_order,
                      word_order=spec.word_order, bit=spec.bit)
@@ -64,12 +62,14 @@ def point_value(point: Point, registers: Sequence[int]) -> float | str:
         raise BadValue(f"{value:g} below valid_min {spec.valid_min:g}")
     if spec.valid_max is not None and value > spec.valid_max:
         raise BadValue(f"{value:g} above valid_max {spec.valid_max:g}")
-    if role.shape == "bool":
+    if spec.shape == "bool":
         return 1.0 if (value != 0) != spec.invert else 0.0
-    value *= spec.unit_factor
-    if role.metric.type == "counter" and value < 0:
+    value = spec.to_base(value)
+    if point.metric is not None and point.metric.type == "counter" and value < 0:
         raise BadValue("a counter cannot be negative")
-    if role.dimension == "ratio" and not 0.0 <= value <= 1.0:
+    # a role's ratio is a fill level (0..1); a metric of its own may pass 1 (thermal state)
+    if (spec.role is not None and point.metric is not None and point.metric.unit == "ratio"
+            and not 0.0 <= value <= 1.0):
         raise BadValue(f"ratio {value:g} outside 0..1")
     return value
 
@@ -161,9 +161,12 @@ class PumpStation(PollingSource):
     # -- writing values --------------------------------------------------------------------
 
     def _labels(self, point: Point) -> dict[str, str]:
-        if point.pump is None:
-            return {"station": self.station}
-        return {"station": self.station, "pump": point.pump}
+        labels = {"station": self.station}
+        if point.pump is not None:
+            labels["pump"] = point.pump
+        if point.spec.metric is not None:
+            labels.update(point.spec.metric.labels)
+        return labels
 
     def _apply(self, read: Read, values: list[int], strings: dict[int, dict[str, str]]) -> None:
         for point in read.points:
@@ -173,12 +176,11 @@ class PumpStation(PollingSource):
             except BadValue as exc:
                 self._fail_point(point, "bad_value", detail=str(exc))
                 continue
-            role = ROLES[point.spec.role]
             if isinstance(value, str):
-                strings.setdefault(point.unit, {})[role.name] = value
-            else:
-                self.metrics.set(role.metric, value, **self._labels(point))
-                if point.pump in self.derived_fault and role.name == "fault_code":
+                strings.setdefault(point.unit, {})[point.spec.key] = value
+            elif point.metric is not None:
+                self.metrics.set(point.metric, value, **self._labels(point))
+                if point.pump in self.derived_fault and point.spec.role == "fault_code":
                     self.metrics.set(FAULT, 1.0 if value else 0.0,
                                      **self._labels(point))
             self.metrics.set(POINT_UP, 1, station=self.station, point=point.id)
@@ -187,13 +189,12 @@ class PumpStation(PollingSource):
 
     def _fail_point(self, point: Point, reason: str, *, log: bool = True,
                     detail: str = "") -> None:
-        role = ROLES[point.spec.role]
         self.metrics.inc(POINT_READ_FAILURES, station=self.station,
                          point=point.id, reason=reason)
         self.metrics.set(POINT_UP, 0, station=self.station, point=point.id)
-        if role.shape != "string":
-            self.metrics.remove(role.metric, **self._labels(point))
-            if point.pump in self.derived_fault and role.name == "fault_code":
+        if point.metric is not None:
+            self.metrics.remove(point.metric, **self._labels(point))
+            if point.pump in self.derived_fault and point.spec.role == "fault_code":
                 self.metrics.remove(FAULT, **self._labels(point))
         if log and not self._failed_points.get(point.id, False):
             self.log.warning("pump_point_failed", point=point.id, unit=point.unit,

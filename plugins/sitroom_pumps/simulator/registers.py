@@ -31,20 +31,22 @@ PLC_FIRMWARE = "2.4.1"
 
 
 class Unit:
-    """One Modbus unit id: four tables of TABLE_SIZE entries."""
+    """One Modbus unit id: four tables of `size` entries (TABLE_SIZE for the simulated
+    firmware; vendor devices in tests may need more, an Altivar's fault code is at 8606)."""
 
-    def __init__(self) -> None:
+    def __init__(self, size: int = TABLE_SIZE) -> None:
+        self.size = size
         self.tables: dict[str, array[int]] = {
-            "coil": array("B", bytes(TABLE_SIZE)),
-            "discrete_input": array("B", bytes(TABLE_SIZE)),
-            "holding": array("H", bytes(2 * TABLE_SIZE)),
-            "input": array("H", bytes(2 * TABLE_SIZE)),
+            "coil": array("B", bytes(size)),
+            "discrete_input": array("B", bytes(size)),
+            "holding": array("H", bytes(2 * size)),
+            "input": array("H", bytes(2 * size)),
         }
 
     def put(self, table: str, address: int, values: Sequence[int]) -> None:
         target = self.tables[table]
-        if address < 0 or address + len(values) > TABLE_SIZE:
-            raise IndexError(f"{table} {address}+{len(values)} outside 0..{TABLE_SIZE - 1}")
+        if address < 0 or address + len(values) > self.size:
+            raise IndexError(f"{table} {address}+{len(values)} outside 0..{self.size - 1}")
         limit = 1 if table in ("coil", "discrete_input") else 0xFFFF
         for offset, value in enumerate(values):
             target[address + offset] = max(0, min(limit, int(value)))
@@ -135,7 +137,7 @@ class SimulatorContext(ModbusServerContext):
         unit = self.devices.units.get(device_id)
         if unit is None:
             return ExcCodes.GATEWAY_NO_RESPONSE
-        if address < 0 or count < 1 or address + count > TABLE_SIZE:
+        if address < 0 or count < 1 or address + count > unit.size:
             return ExcCodes.ILLEGAL_ADDRESS
         values = unit.tables[table][address : address + count]
         if table in ("coil", "discrete_input"):
@@ -152,7 +154,7 @@ class SimulatorContext(ModbusServerContext):
         unit = self.devices.units.get(device_id)
         if unit is None:
             return ExcCodes.GATEWAY_NO_RESPONSE
-        if address < 0 or address + len(values) > TABLE_SIZE:
+        if address < 0 or address + len(values) > unit.size:
             return ExcCodes.ILLEGAL_ADDRESS
         unit.put(table, address, [int(v) for v in values])
         return None
