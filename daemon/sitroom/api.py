@@ -4,11 +4,13 @@ Everything a plugin needs is here, by name: the hook marker, the declarations it
 return, the context and metric writer its sources receive, the daemon view its routes get,
 the testing harness, and the shared helpers plugins would otherwise each write (paths
 relative to the config dir, bounded HTTP reads, URL redaction, the SSRF guard, the RTSP
-relay, serving a simulator). The built-in plugins import nothing else from `sitroom`, and a
-test holds them to it, so these names are the contract an external plugin can rely on; the
-modules behind them are the core's and may move.
+relay, the hostile-XML guard, Semarang's districts, serving a simulator). The built-in
+plugins import nothing else from `sitroom`, and a test holds them to it, so these names are
+the contract an external plugin can rely on; the modules behind them are the core's and may
+move.
 
     from sitroom.api import MetricSpec, PollingSource, SourceConfig, SourceKind, hookimpl
+
 """
 
 from __future__ import annotations
@@ -48,7 +50,9 @@ from sitroom.httpfetch import (
 )
 from sitroom.metrics.store import MetricWriter
 from sitroom.netguard import AddressRefused, CheckedTarget, NetGuard, pinned_connector
+from sitroom.places import District, haversine_m, semarang_centre, semarang_districts
 from sitroom.rtspguard import RtspRelay
+from sitroom.safexml import HostileFeed, MalformedXml, check_feed, parse_xml_safely
 from sitroom.secrets import redact_url, scrub_urls
 from sitroom.simulation import serve_forever, serving
 from sitroom.testing import SourceHarness, kinds_of
@@ -63,10 +67,13 @@ __all__ = [
     "ConfigModel",
     "ConfigPath",
     "DaemonAPI",
+    "District",
     "Duration",
+    "HostileFeed",
     "HttpHeader",
     "InputFile",
     "KindSources",
+    "MalformedXml",
     "MetricSpec",
     "MetricType",
     "MetricWriter",
@@ -83,17 +90,22 @@ __all__ = [
     "SourceKind",
     "SourceStatus",
     "StreamingSource",
+    "check_feed",
     "fetch_bytes",
     "format_validation_error",
+    "haversine_m",
     "hookimpl",
     "kinds_of",
     "parse_duration",
+    "parse_xml_safely",
     "pinned_connector",
     "read_request_bounded",
     "read_response_bounded",
     "redact_url",
     "resolve_path",
     "scrub_urls",
+    "semarang_centre",
+    "semarang_districts",
     "serve_forever",
     "serving",
     "sources_of_kind",

@@ -1,18 +1,16 @@
 """Which of Semarang's 16 kecamatan a post is about, from place names in its text.
 
-The gazetteer (data/gazetteer.yaml) lists each kecamatan with its own name and well-known
-places inside it (kelurahan, landmarks, roads known for floods). District label values come
-only from this file and config, never from post text, which bounds metric cardinality.
+The core's district list (sitroom.api.semarang_districts) gives each kecamatan with its own
+name and well-known places inside it (kelurahan, landmarks, roads known for floods).
+District label values come only from this file and config, never from post text, which
+bounds metric cardinality.
 """
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from importlib import resources
 
-import yaml
-
+from sitroom.api import semarang_districts
 from sitroom_social.phrases import PhraseIndex
 from sitroom_social.text import register_vocabulary
 
@@ -20,12 +18,10 @@ UNKNOWN = "unknown"
 DISTRICT_SLUG = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
 
 
-@lru_cache(maxsize=1)
 def shipped_gazetteer() -> dict[str, dict[str, object]]:
-    raw = yaml.safe_load(
-        resources.files("sitroom_social").joinpath("data/gazetteer.yaml").read_text()
-    )
-    return dict(raw["districts"])
+    """District slug -> {name, places}: the core's list, in the shape this plugin reads."""
+    return {slug: {"name": d.name, "places": list(d.places)}
+            for slug, d in semarang_districts().items()}
 
 
 class Gazetteer:

@@ -10,9 +10,11 @@ import feedparser
 
 from sitroom.api import (
     BodyTooLarge,
+    HostileFeed,
     PollingSource,
     SourceContext,
     SourceError,
+    check_feed,
     read_response_bounded,
     redact_url,
 )
@@ -20,7 +22,6 @@ from sitroom_social.config import RssConfig
 from sitroom_social.core import Post, SocialCore
 from sitroom_social.fetch import connect_error
 from sitroom_social.metrics import FETCHES
-from sitroom_social.safexml import HostileFeed, check_feed
 
 ETAG = "rss:etag"
 LAST_MODIFIED = "rss:last_modified"

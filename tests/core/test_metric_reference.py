@@ -27,5 +27,5 @@ def test_every_builtin_kind_is_documented():
     text = REFERENCE.read_text()
     for kind in ("camera", "camera_registry", "modbus_pump_station", "mqtt_sensors",
                  "http_sensors", "rss", "mastodon", "social_webhook", "projects", "http_json",
-                 "http_probe"):
+                 "http_probe", "cap_feed", "earthquake_feed"):
         assert f"## Kind `{kind}`" in text

@@ -37,8 +37,49 @@ def pumps(expr: str) -> str:
     return in_district(expr, PUMP_INFO, "source, station")
 
 
+FLOOD_STATES = {"type": "value", "options": {
+    "1": {"text": "1 depth unknown", "color": YELLOW, "index": 0},
+    "2": {"text": "2 10-70 cm", "color": YELLOW, "index": 1},
+    "3": {"text": "3 71-150 cm", "color": ORANGE, "index": 2},
+    "4": {"text": "4 over 150 cm", "color": RED, "index": 3}}}
+
+
+def warnings() -> list[Panel | dict[str, Any]]:
+    """BMKG nowcasts and PetaBencana flood states by kecamatan, and the latest earthquake."""
+    return [
+        row("Official warnings: BMKG and PetaBencana (BPBD)"),
+        Panel("table", "Active BMKG warnings by kecamatan", [Query(
+            f'sum by (area, event, severity, urgency) (sitroom_cap_alerts_active{{{S}, '
+            f'area!="outside"}})', instant=True, table=True)], w=10, h=8,
+              description="CAP alerts in force (effective, not expired, not cancelled); "
+              "area `semarang` = the whole city without a named kecamatan.",
+              links=[runbook_link("BmkgWeatherWarningOverSemarang")]),
+        Panel("stat", "PetaBencana flood state by kecamatan", [Query(
+            f"max by (area) (sitroom_cap_flood_state{{{S}}})", "{{area}}", instant=True)],
+              w=8, h=8, mappings=[FLOOD_STATES],
+              thresholds=[(None, YELLOW), (3, ORANGE), (4, RED)],
+              options={"colorMode": "background", "graphMode": "none",
+                       "textMode": "value_and_name", "reduceOptions": {"calcs": ["lastNotNull"]}},
+              links=[runbook_link("CitizenFloodReport"), runbook_link("CitizenDeepFloodReport")]),
+        Panel("stat", "Latest earthquake (BMKG)", [
+            Query(f"max(sitroom_earthquake_latest_magnitude{{{S}}})", "magnitude",
+                  instant=True),
+            Query(f"min(sitroom_earthquake_latest_distance_meters{{{S}}}) / 1000",
+                  "km from Simpang Lima", instant=True),
+            Query(f"max(sitroom_earthquake_latest_city_felt_mmi{{{S}}})", "MMI in Semarang",
+                  instant=True),
+            Query(f"max(sitroom_earthquake_latest_tsunami_potential{{{S}}})",
+                  "tsunami potential", instant=True)], w=6, h=8,
+              options={"colorMode": "none", "graphMode": "none",
+                       "textMode": "value_and_name", "orientation": "vertical"},
+              links=[runbook_link("EarthquakeFeltNearSemarang"),
+                     runbook_link("EarthquakeTsunamiPotential")]),
+    ]
+
+
 def build() -> dict[str, Any]:
     items = [
+        *warnings(),
         row("Rivers, drains and tide (BPBD)"),
         Panel("stat", "Alert level by sensor", [Query(
             flood(f"sitroom_flood_alert_level{{{S}}}"), "{{sensor}}", instant=True)],
@@ -149,8 +190,10 @@ def build() -> dict[str, Any]:
     ]
     return dashboard(
         UID_FLOOD, "sitroom: banjir dan rumah pompa (flood and pumps)",
-        "River, drain and tide levels with BPBD alert levels, rain, and the pump houses.",
+        "Official warnings (BMKG, PetaBencana, earthquakes), river, drain and tide levels "
+        "with BPBD alert levels, rain, and the pump houses.",
         items, tags=["flood", "pumps"],
         variables=[district_var(),
-                   source_var("mqtt_sensors|http_sensors|modbus_pump_station")],
+                   source_var("mqtt_sensors|http_sensors|modbus_pump_station|cap_feed|"
+                              "earthquake_feed")],
     )

@@ -1,16 +1,17 @@
-"""Refusing hostile feeds before feedparser sees them.
+"""Refusing hostile XML before any parser sees it (feeds, CAP alerts, BMKG documents).
 
-feedparser hands XML to a SAX parser; entity declarations in a DOCTYPE let a 1 KB document
-expand to gigabytes ("billion laughs") or pull local files (external entities). Feeds have
-no business declaring entities, so a document that does is rejected outright: first a cheap
-scan of the prolog, then defusedxml, which refuses entity declarations and external
-references wherever a parser would honour them. Size is bounded earlier, while downloading.
+Shared by every plugin that reads XML from outside: feedparser hands XML to a SAX parser;
+entity declarations in a DOCTYPE let a 1 KB document expand to gigabytes ("billion laughs")
+or pull local files (external entities). Feeds have no business declaring entities, so a
+document that does is rejected outright: first a cheap scan of the prolog, then defusedxml,
+which refuses entity declarations and external references wherever a parser would honour
+them. Size is bounded earlier, while downloading.
 """
 
 from __future__ import annotations
 
 import re
-from xml.etree.ElementTree import ParseError
+from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
@@ -50,3 +51,25 @@ def check_feed(body: bytes) -> None:
         # Not well-formed XML: feedparser's lenient parser copes with many real feeds that
         # are slightly broken; entity tricks were ruled out by the prolog scan above.
         pass
+
+
+class MalformedXml(Exception):
+    """The document is not well-formed XML."""
+
+
+def parse_xml_safely(body: bytes) -> Element:
+    """Parse `body` into an element tree, or raise HostileFeed / MalformedXml.
+
+    For readers that need the tree itself (CAP): the same prolog scan as `check_feed`, then
+    defusedxml, which refuses entity declarations and external references while parsing.
+    """
+    prolog = _prolog(body)
+    doctype = _DOCTYPE.search(prolog)
+    if doctype and _ENTITY.search(prolog, doctype.start()):
+        raise HostileFeed("DOCTYPE declares entities")
+    try:
+        return fromstring(body, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise HostileFeed(type(exc).__name__) from None
+    except (ParseError, ValueError) as exc:
+        raise MalformedXml(str(exc)[:120]) from None
