@@ -1,6 +1,6 @@
 """Cameras: stream health and video analytics for the city's CCTV (OpenCV + PyAV).
 
-One `camera` source per camera, over RTSP, HTTP MJPEG, HTTP(S) JPEG snapshots or a local
+One `camera` source per camera, over RTSP, HLS, HTTP MJPEG, HTTP(S) JPEG snapshots or a local
 file (demo). See README.md for config, metrics, limits and the CPU cost per camera.
 """
 
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from sitroom.api import Route, SimulatorSpec, SourceKind, hookimpl
 from sitroom_cameras.config import CameraConfig
-from sitroom_cameras.metrics import METRICS
+from sitroom_cameras.metrics import HLS_METRICS, METRICS
 
 if TYPE_CHECKING:
     from sitroom.api import DaemonAPI
@@ -29,7 +29,7 @@ def sitroom_source_kinds() -> list[SourceKind]:
             name="camera",
             config_model=CameraConfig,
             factory=_factory,
-            metrics=METRICS,
+            metrics=(*METRICS, *HLS_METRICS),
             description="A CCTV camera: stream health, motion, tamper, people, lane occupancy.",
         )
     ]
@@ -44,6 +44,7 @@ def sitroom_routes(daemon: DaemonAPI) -> list[Route]:
 
 @hookimpl
 def sitroom_simulators() -> list[SimulatorSpec]:
+    from sitroom_cameras.hls_sim import HlsSimulatorConfig, run_hls_simulator
     from sitroom_cameras.simulator import CameraSimulatorConfig, run_camera_simulator
 
     return [
@@ -52,5 +53,11 @@ def sitroom_simulators() -> list[SimulatorSpec]:
             config_model=CameraSimulatorConfig,
             run=run_camera_simulator,
             description="Loopback HTTP cameras (MJPEG stream and JPEG snapshot) for the demo.",
-        )
+        ),
+        SimulatorSpec(
+            name="hls_camera",
+            config_model=HlsSimulatorConfig,
+            run=run_hls_simulator,
+            description="A live HLS camera on loopback: ffmpeg segments the shipped footage.",
+        ),
     ]

@@ -158,7 +158,8 @@ class CameraConfig(SourceConfig):
     kind: str = "camera"
     url: str | None = Field(default=None, description="rtsp://, http:// or https:// address.")
     path: ConfigPath | None = Field(default=None, description="A local video file, looped.")
-    transport: Literal["auto", "rtsp_tcp", "rtsp_udp", "mjpeg", "snapshot", "file"] = "auto"
+    transport: Literal["auto", "rtsp_tcp", "rtsp_udp", "hls", "mjpeg", "snapshot", "file"] = (
+        "auto")
     username: SecretStr | None = None
     password: SecretStr | None = None
     pin_address: str | None = Field(
@@ -188,6 +189,10 @@ class CameraConfig(SourceConfig):
         default="decode",
         description="GOP longer than the interval: decode every frame, or analyse keyframes only.",
     )
+    hls_allow_networks: list[str] = Field(
+        default_factory=list, max_length=32,
+        description="HLS: networks a segment on another host than the playlist's may be in, "
+                    "besides public addresses (the SSRF guard refuses private ones).")
     timeout: Duration = Field(default=10.0, gt=0)
     zones: list[ZoneConfig] = Field(default_factory=list, max_length=32)
     analysis: AnalysisConfig = AnalysisConfig()
@@ -201,6 +206,16 @@ class CameraConfig(SourceConfig):
             return str(ipaddress.ip_address(value.strip("[]")))
         except ValueError:
             raise ValueError("pin_address must be an IP address") from None
+
+    @field_validator("hls_allow_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"{network!r} is not a network (CIDR)") from None
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -254,6 +269,8 @@ class CameraConfig(SourceConfig):
         if scheme.startswith("rtsp"):
             return "rtsp_tcp"
         path = urlsplit(self.url or "").path.lower()
+        if path.endswith(".m3u8"):
+            return "hls"
         return "snapshot" if path.endswith((".jpg", ".jpeg")) else "mjpeg"
 
     @property

@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from itertools import pairwise
 
+from sitroom.api import MetricWriter
 from sitroom_cameras.decode import Decoded
 
 MEDIA_GAP = 10.0  # s: a jump forward in stream time that starts a new fps window
@@ -115,6 +116,9 @@ class Feed:
         """Seconds of frame age to excuse right now: a reader that rests between bursts
         (to save wake-ups) takes no frames in meanwhile, yet the camera is fine."""
         return 0.0
+
+    def report(self, metrics: MetricWriter, labels: dict[str, str]) -> None:
+        """Write transport-specific health (HLS playlist age...); most feeds have none."""
 
     async def open(self) -> None:
         raise NotImplementedError

@@ -200,3 +200,49 @@ METRICS = (
     EVENTS,
     EVENT_ACTIVE,
 )
+
+# -- HLS cameras (transport `hls`, feed_hls.py) -----------------------------------------------
+
+HLS_PLAYLIST_AGE = MetricSpec(
+    "sitroom_camera_hls_playlist_age_seconds",
+    "gauge",
+    "Seconds since the HLS playlist last advanced (a new segment appeared).",
+    C,
+    unit="seconds",
+)
+HLS_FROZEN = MetricSpec(
+    "sitroom_camera_hls_playlist_frozen",
+    "gauge",
+    "1 while the HLS playlist has not advanced for three target durations.",
+    C,
+)
+HLS_MEDIA_SEQUENCE = MetricSpec(
+    "sitroom_camera_hls_media_sequence",
+    "gauge",
+    "Media sequence number of the newest segment in the HLS playlist.",
+    C,
+)
+HLS_TARGET_DURATION = MetricSpec(
+    "sitroom_camera_hls_target_duration_seconds",
+    "gauge",
+    "The playlist's target segment duration.",
+    C,
+    unit="seconds",
+)
+HLS_SEGMENT_FETCH = MetricSpec(
+    "sitroom_camera_hls_segment_fetch_duration_seconds",
+    "histogram",
+    "Time to download one HLS segment.",
+    C,
+    unit="seconds",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+HLS_FETCH_ERRORS = MetricSpec(
+    "sitroom_camera_hls_fetch_errors_total",
+    "counter",
+    "Failed HLS playlist or segment fetches, by what and reason (status, timeout, connect, "
+    "too_large, refused, demux, playlist, encrypted).",
+    (*C, "what", "reason"),
+)
+HLS_METRICS = (HLS_PLAYLIST_AGE, HLS_FROZEN, HLS_MEDIA_SEQUENCE, HLS_TARGET_DURATION,
+               HLS_SEGMENT_FETCH, HLS_FETCH_ERRORS)

@@ -26,6 +26,7 @@ from sitroom_cameras.config import CameraConfig
 from sitroom_cameras.decode import Decoded, DecodeError
 from sitroom_cameras.feed import Feed, Pending
 from sitroom_cameras.feed_av import AvFeed
+from sitroom_cameras.feed_hls import hls_feed
 from sitroom_cameras.feed_http import MjpegFeed, SnapshotFeed
 from sitroom_cameras.feed_rtsp import NativeRtspFeed
 from sitroom_cameras.rules import Rules
@@ -61,6 +62,8 @@ def make_feed(config: CameraConfig, ctx: Any) -> Feed:
                                   password=password, options=options,
                                   connect_to=config.pin_address, fallback_relay=relay, **common)
         return AvFeed(rtsp_url(config), transport=mode, options=options, relay=relay, **common)
+    if mode == "hls":
+        return hls_feed(config, ctx.http(), http_target(config))
     cls = SnapshotFeed if mode == "snapshot" else MjpegFeed
     return cls(ctx.http(), http_target(config), name=config.name, timeout=timeout,
                min_width=min_width)
@@ -232,6 +235,7 @@ class CameraSource(StreamingSource):
         if stats.gop is not None:
             self.metrics.set(m.GOP, stats.gop, **self.cam)
         self.ctx.set_detail("decode_mode", feed.mode)
+        feed.report(self.metrics, self.cam)
         stall = self.config.effective_stall_timeout
         waited = age if age is not None else asyncio.get_running_loop().time() - self._seen_time
         if waited > stall:
