@@ -6,12 +6,12 @@ every URL is checked: the playlist's own origin is reached as configured (or at 
 the registry pinned), and any other host goes through the core's SSRF guard (resolved once,
 private and special ranges refused unless `hls_allow_networks` names them) and is then
 reached at the checked address only, never following redirects. It is also cheaper: only
-the newest segment is fetched, demuxed without decoding to count frames, and its first
+the newest segment is fetched, demuxed without decoding to count frames, and its newest
 keyframe decoded in the worker pool (bench/RESULTS.md compares both ways).
 
 Health comes from the playlist itself: how long since it last advanced (a camera whose
 encoder died keeps serving its last playlist), the media sequence, segment fetch errors
-and latency. A playlist that stops advancing for three target durations is `frozen`; the
+and latency. A playlist that stops advancing for two target durations is `frozen`; the
 camera then goes down like any silent camera (no new frames) and is reconnected after the
 stall timeout.
 """
@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import io
 import time
+from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -46,7 +47,7 @@ from sitroom_cameras.targets import HttpTarget
 
 MAX_PLAYLIST_BYTES = 512 * 1024
 MAX_SEGMENT_BYTES = 16 * 1024 * 1024  # 8 s of 16 Mbit/s
-FROZEN_AFTER = 3.0  # target durations without a new segment
+FROZEN_AFTER = 2.0  # target durations without a new segment
 MAX_FOREIGN_HOSTS = 4  # segment hosts other than the playlist's, each with its own session
 RECHECK_AFTER = 300.0  # s before a foreign host is resolved and checked again
 
@@ -136,32 +137,52 @@ class HlsHttp:
         self._foreign.clear()
 
 
-def demux_segment(data: bytes) -> tuple[list[tuple[bool, float | None]], tuple[int, int]]:
-    """(keyframe, stream time) of every video packet, and the picture size; no decoding."""
+@dataclass(frozen=True)
+class DemuxedSegment:
+    """What one pass over a segment found: every frame's (keyframe, time), the picture
+    size, and the newest keyframe ready to decode on its own."""
+
+    frames: list[tuple[bool, float | None]]
+    size: tuple[int, int]
+    codec: str
+    extradata: bytes | None
+    keyframe: bytes | None
+
+
+# FFmpeg's default probing decodes frames to learn stream parameters: 3x the cost of the
+# demux itself on a 1080p segment. The parser reads the size from the SPS without it.
+PROBE = {"probesize": "65536", "analyzeduration": "0"}
+
+
+def demux_segment(data: bytes, fmp4: bool = False) -> DemuxedSegment:
+    """One demux pass, no decoding (the reader's side; the decode runs in the pool)."""
     try:
-        with av.open(io.BytesIO(data), "r") as container:
+        with av.open(io.BytesIO(data), "r", format=None if fmp4 else "mpegts",
+                     options=PROBE) as container:
             stream = container.streams.video[0]
             base = float(stream.time_base or 0)
-            packets = [(bool(p.is_keyframe), p.pts * base if p.pts is not None else None)
-                       for p in container.demux(stream) if p.size]
-            return packets, (stream.codec_context.width, stream.codec_context.height)
-    except (av.error.FFmpegError, IndexError, ValueError) as exc:
-        raise DecodeError(f"segment: {type(exc).__name__}") from None
-
-
-def decode_first_keyframe(data: bytes) -> Decoded:
-    """The segment's first keyframe as a grey picture (HLS segments start with one)."""
-    try:
-        with av.open(io.BytesIO(data), "r") as container:
-            stream = container.streams.video[0]
-            ctx = stream.codec_context
-            decoder = VideoDecoder(ctx.name, ctx.extradata, (ctx.width, ctx.height))
+            frames: list[tuple[bool, float | None]] = []
+            keyframe = None
             for packet in container.demux(stream):
-                if packet.size and packet.is_keyframe:
-                    return decoder.decode([packet], keyframes=True)
+                if not packet.size:
+                    continue
+                key = bool(packet.is_keyframe)
+                frames.append((key, packet.pts * base if packet.pts is not None else None))
+                if key:
+                    keyframe = bytes(packet)
+            ctx = stream.codec_context
+            return DemuxedSegment(frames, (ctx.width, ctx.height), ctx.name, ctx.extradata,
+                                  keyframe)
     except (av.error.FFmpegError, IndexError, ValueError) as exc:
         raise DecodeError(f"segment: {type(exc).__name__}") from None
-    raise DecodeError("segment without a keyframe")
+
+
+def decode_keyframe(segment: DemuxedSegment) -> Decoded:
+    """The segment's newest keyframe (its freshest picture) as a grey picture."""
+    if segment.keyframe is None:
+        raise DecodeError("segment without a keyframe")
+    decoder = VideoDecoder(segment.codec, segment.extradata, segment.size)
+    return decoder.decode([av.Packet(segment.keyframe)], keyframes=True)
 
 
 class HlsFeed(Feed):
@@ -178,7 +199,7 @@ class HlsFeed(Feed):
         self._playlist_url = http.url
         self._task: asyncio.Task[None] | None = None
         self._error: SourceError | None = None
-        self._latest: bytes | None = None
+        self._latest: DemuxedSegment | None = None
         self._init: bytes = b""
         self.playlist: Playlist | None = None
         self.last_sequence: int | None = None
@@ -241,14 +262,14 @@ class HlsFeed(Feed):
         self.fetch_seconds.append(time.monotonic() - started)
         data = self._init + data
         try:
-            packets, size = await asyncio.to_thread(demux_segment, data)
+            segment = await asyncio.to_thread(demux_segment, data, bool(self._init))
         except DecodeError:
             self._count("segment", "demux")
             return
-        self.size = size
-        for key, stamp in packets:
+        self.size = segment.size
+        for key, stamp in segment.frames:
             self.stats.frame(key, stamp)
-        self._latest = data
+        self._latest = segment
 
     def _count(self, what: str, reason: str) -> None:
         self.errors[(what, reason)] = self.errors.get((what, reason), 0) + 1
@@ -258,10 +279,10 @@ class HlsFeed(Feed):
     async def grab(self) -> Pending | None:
         if self._error is not None:
             raise self._error
-        data, self._latest = self._latest, None
-        if data is None:
+        segment, self._latest = self._latest, None
+        if segment is None:
             return None
-        return lambda: decode_first_keyframe(data)
+        return lambda: decode_keyframe(segment)
 
     def slack(self) -> float:
         """Frames arrive a segment at a time: one target duration (plus its fetch) late is

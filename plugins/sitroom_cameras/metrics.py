@@ -213,7 +213,7 @@ HLS_PLAYLIST_AGE = MetricSpec(
 HLS_FROZEN = MetricSpec(
     "sitroom_camera_hls_playlist_frozen",
     "gauge",
-    "1 while the HLS playlist has not advanced for three target durations.",
+    "1 while the HLS playlist has not advanced for two target durations.",
     C,
 )
 HLS_MEDIA_SEQUENCE = MetricSpec(
