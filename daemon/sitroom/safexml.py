@@ -13,9 +13,6 @@ from __future__ import annotations
 import re
 from xml.etree.ElementTree import Element, ParseError
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
-
 _PROLOG_LIMIT = 64 * 1024
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
@@ -43,6 +40,9 @@ def check_feed(body: bytes) -> None:
     doctype = _DOCTYPE.search(prolog)
     if doctype and _ENTITY.search(prolog, doctype.start()):
         raise HostileFeed("DOCTYPE declares entities")
+    from defusedxml import DefusedXmlException  # the plugins' extras bring it, not the core
+    from defusedxml.ElementTree import fromstring
+
     try:
         fromstring(body, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
@@ -67,6 +67,9 @@ def parse_xml_safely(body: bytes) -> Element:
     doctype = _DOCTYPE.search(prolog)
     if doctype and _ENTITY.search(prolog, doctype.start()):
         raise HostileFeed("DOCTYPE declares entities")
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
     try:
         return fromstring(body, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:

@@ -9,6 +9,8 @@ district list and the hostile-XML guard, which live in the core. See README.md.
 
 from __future__ import annotations
 
+import defusedxml  # noqa: F401  the `warnings` extra: the core's XML guard parses with it
+
 from sitroom.api import SimulatorSpec, SourceKind, hookimpl
 
 

@@ -128,6 +128,7 @@ def test_extras_are_read_from_the_installed_metadata() -> None:
         "pumps": ["pymodbus"],
         "flood": ["aiomqtt"],
         "social": ["feedparser", "defusedxml", "PySastrawi"],
+        "warnings": ["defusedxml"],
     }
     assert {name for name, n in by_plugin.items() if n is None} == {
         "http_probe", "http_json", "projects"}  # nothing beyond the core
