@@ -76,6 +76,27 @@ async def test_live_hls_is_monitored_analysed_then_frozen_and_down(live):
         assert excinfo.value.reason == "stalled"
 
 
+async def test_an_event_playlist_that_grows_is_followed(tmp_path: Path):
+    require_tool("ffmpeg")
+    producer = HlsProducer(shipped_footage(), tmp_path / "event", segment_seconds=1,
+                           playlist_type="event")
+    await producer.start()
+    try:
+        await producer.wait_ready()
+        assert "#EXT-X-PLAYLIST-TYPE:EVENT" in (producer.directory / "live.m3u8").read_text()
+        async with (serving(directory_app(producer.directory), "127.0.0.1", 0) as port,
+                    SourceHarness.from_plugin(
+                        sitroom_cameras, camera(f"http://127.0.0.1:{port}/live.m3u8")) as h):
+            h.start()
+            cam = {"camera": "hls-cam"}
+            await h.wait_for(lambda: (h.value("sitroom_camera_frames_analysed_total", **cam)
+                                      or 0) >= 3, within=20)
+            assert h.value("sitroom_camera_hls_media_sequence", **cam) >= 2
+            assert h.value("sitroom_camera_up", **cam) == 1
+    finally:
+        await producer.stop()
+
+
 def _playlist(*segments: str) -> bytes:
     lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:2",
              "#EXT-X-MEDIA-SEQUENCE:7"]

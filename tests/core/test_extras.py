@@ -93,7 +93,7 @@ def test_check_config_names_the_fix_and_only_the_cameras_entries() -> None:
         "'cv2' (the 'registry' extra of sitroom); fix: pip install 'sitroom[registry]'"]
     # the demo's camera sources and its camera simulator are the only other complaints
     others = [e for e in errors if e not in failed]
-    assert len(others) == 5, others  # 3 cameras, 1 registry, the camera simulator
+    assert len(others) == 7, others  # 4 cameras, 1 registry, the MJPEG and HLS simulators
     assert all(re.search(r"unknown (kind 'camera(_registry)?'|simulator)", e) for e in others)
     assert all("cameras" in e for e in others if "unknown kind" in e)  # the hint names it
 
