@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
@@ -23,6 +24,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -183,6 +185,68 @@ class LimitsConfig(ConfigModel):
     max_backoff: Duration = Field(default=300.0, gt=0)
 
 
+def _check_base_url(value: str, what: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{what} must be an http:// or https:// URL with a host")
+    if parts.username or parts.password:
+        raise ValueError(f"{what} must not carry credentials (they would end up in logs)")
+    if parts.query or parts.fragment:
+        raise ValueError(f"{what} must not have a query or fragment")
+    return value.rstrip("/")
+
+
+class MqttEventsConfig(ConfigModel):
+    """Publish events and source availability to an MQTT broker (Frigate's topic shape)."""
+
+    host: str = Field(min_length=1, max_length=253)
+    port: int = Field(default=1883, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    topic_prefix: str = Field(default="sitroom", pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+    client_id: str = Field(default="sitroom-events", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    queue_capacity: int = Field(default=10_000, ge=10, le=1_000_000)
+
+
+class AlertingConfig(ConfigModel):
+    """The event path's delivery: Alertmanager push (v2 API) and optional MQTT."""
+
+    alertmanagers: list[str] = Field(
+        default_factory=list, max_length=16,
+        description="Alertmanager base URLs; every event goes to each (HA pairs dedupe).")
+    resend_interval: Duration = Field(
+        default=60.0, ge=1.0, le=3600.0,
+        description="Active events are re-sent this often; endsAt is 4 intervals ahead.")
+    timeout: Duration = Field(default=5.0, gt=0, le=60.0, description="Bound on one POST.")
+    queue_capacity: int = Field(
+        default=10_000, ge=10, le=1_000_000,
+        description="Alerts queued per Alertmanager before the oldest is dropped.")
+    max_batch: int = Field(default=64, ge=1, le=1000, description="Alerts per POST.")
+    retry_max_backoff: Duration = Field(
+        default=10.0, ge=0.1, le=300.0, description="Cap on the delay between retries.")
+    external_url: str | None = Field(
+        default=None,
+        description="How receivers reach this daemon (snapshot links, generatorURL); "
+        "default http://<listen address>.")
+    snapshot_link_ttl: Duration = Field(
+        default=86_400.0, ge=60.0, le=30 * 86_400.0,
+        description="How long a signed snapshot link in a notification stays valid.")
+    mqtt: MqttEventsConfig | None = None
+
+    @field_validator("alertmanagers")
+    @classmethod
+    def _urls(cls, value: list[str]) -> list[str]:
+        checked = [_check_base_url(url, "alertmanagers entry") for url in value]
+        if len(set(checked)) != len(checked):
+            raise ValueError("an Alertmanager is listed twice")
+        return checked
+
+    @field_validator("external_url")
+    @classmethod
+    def _external(cls, value: str | None) -> str | None:
+        return None if value is None else _check_base_url(value, "external_url")
+
+
 class DaemonConfig(ConfigModel):
     listen: str = ":9750"
     state_dir: str = Field(
@@ -192,6 +256,7 @@ class DaemonConfig(ConfigModel):
     log_level: str = Field(default="info", pattern="^(debug|info|warning|error)$")
     auth: AuthConfig = AuthConfig()
     limits: LimitsConfig = LimitsConfig()
+    alerting: AlertingConfig = AlertingConfig()
     city: str = "Semarang"
 
     def state_path(self, config_dir: Path) -> Path:

@@ -21,6 +21,7 @@ from typing import Any, ParamSpec, TypeVar
 import aiohttp
 import structlog
 
+from sitroom.events.manager import SourceEvents
 from sitroom.metrics.store import MetricWriter
 
 P = ParamSpec("P")
@@ -42,7 +43,8 @@ class SourceStatus:
 
 
 class SourceContext:
-    """Per-source handle: `metrics`, `log`, `mark_success()`, `run_blocking()`, `http()`."""
+    """Per-source handle: `metrics`, `events`, `log`, `mark_success()`, `run_blocking()`,
+    `http()`."""
 
     def __init__(
         self,
@@ -55,10 +57,12 @@ class SourceContext:
         state_dir: Path | None = None,
         publish: Callable[[str, list[dict[str, Any]]], Awaitable[None]] | None = None,
         on_success: Callable[[], None] | None = None,
+        events: SourceEvents | None = None,
     ) -> None:
         self.name = name
         self.kind = kind
         self.metrics = metrics
+        self.events = events if events is not None else SourceEvents(None, kind, name)
         self.log = structlog.get_logger("sitroom.source").bind(kind=kind, source=name)
         self.status = SourceStatus()
         self._executor = executor

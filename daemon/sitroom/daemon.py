@@ -28,6 +28,7 @@ from sitroom import __version__
 from sitroom import selfmetrics as sm
 from sitroom.config import ConfigError, DaemonConfig, register_secrets
 from sitroom.declarations import DaemonAPI
+from sitroom.events.service import EventService
 from sitroom.metrics.runtime import RuntimeMetrics
 from sitroom.metrics.store import MetricStore, MetricWriter
 from sitroom.plugins import PluginFailure, PluginSet, load_plugins
@@ -55,6 +56,7 @@ class Daemon:
         self.store = MetricStore()
         self.core: MetricWriter = self.store.writer("__sitroom__", sm.ALL)
         self.runtime = RuntimeMetrics(self.core)  # process_*, python_*: refreshed per scrape
+        self.events = EventService(self.core)
         self._state_dir: Path | None = None
         self.daemon_config = DaemonConfig()
         self.manager = SourceManager(
@@ -64,6 +66,7 @@ class Daemon:
             config_dir=self.config_dir,
             shard=shard,
             http=self.http_session,
+            events=self.events.manager,
         )
         self.api: DaemonAPI = PluginView(self.manager, lambda: self.state_dir)
         self.ready = False
@@ -134,6 +137,7 @@ class Daemon:
         self._web_runner, self.bound_addresses = await start_web(
             self, self.listen_override or self.daemon_config.listen
         )
+        self.events.start(self.daemon_config.alerting, self.state_dir, self.bound_addresses)
         async with self.manager.lock:
             await self.manager.reconcile(config)
         self._mark_reload(True)
@@ -155,6 +159,7 @@ class Daemon:
         for task in self._background:
             task.cancel()
         await self.manager.stop_all()  # a reload in flight finishes first, then nothing starts
+        await self.events.stop(deadline)
         await self.plugins.call_async("sitroom_shutdown", "shutdown", daemon=self.api)
         for task in self._simulators.values():
             task.cancel()
@@ -204,6 +209,7 @@ class Daemon:
                 ("listen", old.listen, new.daemon.listen),
                 ("log_level", old.log_level, new.daemon.log_level),
                 ("state_dir", old.state_dir, new.daemon.state_dir),
+                ("alerting", old.alerting, new.daemon.alerting),
                 ("limits.blocking_workers", old.limits.blocking_workers,
                  new.daemon.limits.blocking_workers),
             )
@@ -252,6 +258,7 @@ class Daemon:
             await asyncio.sleep(HOUSEKEEPING_INTERVAL)
             lag = max(0.0, loop.time() - before - HOUSEKEEPING_INTERVAL)
             self.core.set(sm.LOOP_LAG, lag)
+            self.events.refresh()
             self.manager.expire_silent_series()
 
     async def _start_simulators(self, config: LoadedConfig) -> None:

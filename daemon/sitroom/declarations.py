@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel
 
+from sitroom.events.spec import EventSpec
+
 if TYPE_CHECKING:
     from aiohttp import web
 
@@ -171,6 +173,12 @@ class SourceKind:
     description: str = ""
     push: bool = False
     every_shard: bool = False
+    events: Sequence[EventSpec] = ()
+    """Events its sources may raise through `ctx.events` (pushed to Alertmanager/MQTT)."""
+    down_event: EventSpec | None = None
+    """Optional: an event the core itself raises while a source of this kind is failing
+    (after the spec's hold) and clears when it recovers, e.g. CameraDown. Its texts get
+    the field `source`."""
     metrics_for: Callable[[Any], Sequence[MetricSpec]] | None = None
     """Optional: families one source adds from its own config (a generic JSON poller whose
     users name their metrics). Called with the validated config; the result extends
@@ -180,6 +188,13 @@ class SourceKind:
         names = [m.name for m in self.metrics]
         if len(set(names)) != len(names):
             raise ValueError(f"kind {self.name!r} declares a metric twice")
+        events = [e.name for e in self.all_events]
+        if len(set(events)) != len(events):
+            raise ValueError(f"kind {self.name!r} declares an event twice")
+
+    @property
+    def all_events(self) -> tuple[EventSpec, ...]:
+        return (*self.events, *((self.down_event,) if self.down_event else ()))
 
     def metrics_of(self, config: Any) -> tuple[MetricSpec, ...]:
         """Every family one source of this kind may write: the fixed ones plus its own."""

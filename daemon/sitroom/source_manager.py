@@ -24,6 +24,7 @@ from sitroom import selfmetrics as sm
 from sitroom.config import ConfigIssue, LimitsConfig, register_secrets
 from sitroom.context import SourceContext
 from sitroom.declarations import Source
+from sitroom.events.manager import EventManager, SourceEvents
 from sitroom.metrics.store import MetricStore, MetricWriter
 from sitroom.plugins import PluginSet
 from sitroom.secrets import redactor
@@ -62,8 +63,10 @@ class SourceManager:
         config_dir: Path,
         shard: tuple[int, int] | None,
         http: Callable[[], aiohttp.ClientSession],
+        events: EventManager | None = None,
     ) -> None:
         self.plugins = plugins
+        self.events = events if events is not None else EventManager()
         self.store = store
         self.core = core
         self.config_dir = config_dir
@@ -118,6 +121,9 @@ class SourceManager:
         ]
         if doomed:
             await self._stop(doomed)
+        for name in doomed:
+            if name not in desired:  # gone, not restarted: its incidents are over
+                self.events.clear_source(name)
         for name, validated in desired.items():
             if name not in self._runners:
                 self._start(validated)
@@ -291,6 +297,8 @@ class SourceManager:
             http_factory=self._http,
             state_dir=self._state_dir,
             publish=self.publish_children,
+            events=SourceEvents(self.events, kind.name, name, kind.all_events,
+                                kind.down_event),
         )
         try:
             runner = SourceRunner(

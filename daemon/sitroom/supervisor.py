@@ -92,6 +92,7 @@ class SourceRunner:
         """
         self._stopped = True
         self.ctx.metrics.close()
+        self.ctx.events.close()
         self.ctx.detach()  # nor overwrite a successor's children
         stopped = True
         if self.task is not None and not self.task.done():
@@ -123,6 +124,8 @@ class SourceRunner:
             )
         elif status.state == "starting":
             self.ctx.log.debug("source_up")  # a city has thousands: recoveries are what matter
+        if status.state != "ok":
+            self.ctx.events.health(True)
         status.state = "ok"
         status.last_success = now
         status.successes += 1
@@ -156,6 +159,7 @@ class SourceRunner:
         self.core.set(sm.SOURCE_UP, 0, **self._labels)
         self.core.inc(sm.SOURCE_ERRORS, reason=reason, **self._labels)
         if status.state != "failing":
+            self.ctx.events.health(False)
             self._failing_since = time.time()
             log_kwargs: dict[str, Any] = {"reason": reason, "error": message}
             if reason == "internal":  # a plugin bug: the traceback is what its author needs

@@ -28,6 +28,7 @@ from pydantic import BaseModel
 
 from sitroom.context import SourceContext
 from sitroom.declarations import PollingSource, SourceKind, StreamingSource
+from sitroom.events.manager import EventManager, SourceEvents
 from sitroom.metrics.exposition import render
 from sitroom.metrics.store import MetricStore
 from sitroom.plugins import load_plugins
@@ -73,6 +74,8 @@ class SourceHarness:
             self._tmp = tempfile.TemporaryDirectory(prefix="sitroom-harness-")
             state_dir = Path(self._tmp.name)
         self.published: list[list[dict[str, Any]]] = []
+        self.events = EventManager()
+        """Every event the source raised: `h.events.active`, `h.active_events()`."""
         self.ctx = SourceContext(
             name=name,
             kind=kind.name,
@@ -81,6 +84,7 @@ class SourceHarness:
             http_factory=self._http,
             state_dir=state_dir,
             publish=self._publish,
+            events=SourceEvents(self.events, kind.name, name, kind.all_events, kind.down_event),
         )
         self.source = kind.factory(self.config, self.ctx)
         self._task: asyncio.Task[None] | None = None
@@ -143,6 +147,13 @@ class SourceHarness:
 
     def samples(self, name: str) -> dict[tuple[str, ...], float]:
         return self.metrics.samples(name)
+
+    def active_events(self) -> dict[str, list[dict[str, str]]]:
+        """Active events by alertname, each as its alert labels (for assertions)."""
+        result: dict[str, list[dict[str, str]]] = {}
+        for event in self.events.events():
+            result.setdefault(event.spec.name, []).append(event.labels)
+        return result
 
     def render(self, openmetrics: bool = False) -> str:
         return render(self.store, openmetrics=openmetrics)

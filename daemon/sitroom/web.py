@@ -126,6 +126,47 @@ async def sources_handler(request: web.Request) -> web.Response:
     return web.json_response(redactor.redact_value(body), dumps=_dumps)
 
 
+async def events_handler(request: web.Request) -> web.Response:
+    """Active events (token holders: the operators' console reads this)."""
+    check_token(request)
+    manager = request.app[DAEMON_KEY].events.manager
+    events = sorted((e.to_json() for e in manager.events()), key=lambda e: e["start_time"])
+    return web.json_response({"events": events}, dumps=_dumps)
+
+
+async def event_handler(request: web.Request) -> web.Response:
+    """One event by id (the alert's generatorURL); token holders only."""
+    check_token(request)
+    event = request.app[DAEMON_KEY].events.manager.find(request.match_info["id"])
+    if event is None:
+        return web.json_response({"error": "no such event"}, status=404)
+    return web.json_response(event.to_json(), dumps=_dumps)
+
+
+async def event_snapshot_handler(request: web.Request) -> web.StreamResponse:
+    """An event's picture: with the link's signature (no header needed) or the token.
+
+    A wrong, expired or missing signature says only that the link is not valid, and the
+    query string is never logged (it is a capability)."""
+    daemon = request.app[DAEMON_KEY]
+    manager = daemon.events.manager
+    event_id = request.match_info["id"]
+    signer = manager.signer
+    signed = (signer is not None and "sig" in request.query
+              and signer.verify(event_id, request.query.get("exp", ""),
+                                request.query.get("sig", "")))
+    if not signed:
+        if "sig" in request.query or bearer_token(request) is None:
+            raise web.HTTPForbidden(text="this link is not valid or has expired\n")
+        check_token(request)
+    data = await manager.snapshots.get(event_id) if manager.snapshots.has(event_id) else None
+    if data is None:
+        return web.json_response({"error": "no picture for this event"}, status=404)
+    return web.Response(body=data, content_type="image/jpeg",
+                        headers={"Cache-Control": "private, no-store",
+                                 "Referrer-Policy": "no-referrer"})
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, default=str)
 
@@ -163,6 +204,9 @@ def build_app(daemon: Daemon) -> web.Application:
     app.router.add_post("/-/reload", reload_handler)
     app.router.add_put("/-/reload", reload_handler)
     app.router.add_get("/api/v1/sources", sources_handler)
+    app.router.add_get("/api/v1/events", events_handler)
+    app.router.add_get("/api/v1/events/{id}", event_handler)
+    app.router.add_get("/api/v1/events/{id}/snapshot.jpg", event_snapshot_handler)
     for route in daemon.plugins.routes(daemon.api):
         app.router.add_route(route.method, route.path, _wrap(route))
     return app
