@@ -40,6 +40,9 @@ from sitroom.declarations import (
     SourceKind,
     StreamingSource,
 )
+from sitroom.events.links import SnapshotFactory
+from sitroom.events.manager import SourceEvents
+from sitroom.events.spec import EventSpec, Text
 from sitroom.hookspecs import hookimpl
 from sitroom.httpfetch import (
     BodyTooLarge,
@@ -69,6 +72,7 @@ __all__ = [
     "DaemonAPI",
     "District",
     "Duration",
+    "EventSpec",
     "HostileFeed",
     "HttpHeader",
     "InputFile",
@@ -82,14 +86,17 @@ __all__ = [
     "Route",
     "RtspRelay",
     "SimulatorSpec",
+    "SnapshotFactory",
     "Source",
     "SourceConfig",
     "SourceContext",
+    "SourceEvents",
     "SourceError",
     "SourceHarness",
     "SourceKind",
     "SourceStatus",
     "StreamingSource",
+    "Text",
     "check_feed",
     "fetch_bytes",
     "format_validation_error",

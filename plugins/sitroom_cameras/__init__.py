@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from sitroom.api import Route, SimulatorSpec, SourceKind, hookimpl
 from sitroom_cameras.config import CameraConfig
+from sitroom_cameras.events import CAMERA_DOWN, EVENTS
 from sitroom_cameras.metrics import HLS_METRICS, METRICS
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ def sitroom_source_kinds() -> list[SourceKind]:
             config_model=CameraConfig,
             factory=_factory,
             metrics=(*METRICS, *HLS_METRICS),
+            events=EVENTS,
+            down_event=CAMERA_DOWN,
             description="A CCTV camera: stream health, motion, tamper, people, lane occupancy.",
         )
     ]

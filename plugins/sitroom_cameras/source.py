@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from sitroom.api import RtspRelay, SourceError, StreamingSource
+from sitroom_cameras import events as camera_events
 from sitroom_cameras import metrics as m
 from sitroom_cameras.analysis import Analyzer, FrameReport
 from sitroom_cameras.config import CameraConfig
@@ -271,9 +272,13 @@ class CameraSource(StreamingSource):
                 w.set(m.OCCUPANCY, occupancy, zone=name, **cam)
                 w.set(m.CONGESTION, level, zone=name, **cam)
         local = datetime.now(self.tz)
-        for zone, rule in self.rules.evaluate(now, local, presence, r.tamper, r.frozen_seconds):
+        started = self.rules.evaluate(now, local, presence, r.tamper, r.frozen_seconds)
+        for zone, rule in started:
             w.inc(m.EVENTS, zone=zone, rule=rule, **cam)
             self.log.info("camera_event", camera=self.config.name, zone=zone, rule=rule)
+        camera_events.push(self.ctx.events, self.config.name,
+                           {"location": self.config.location, "district": self.config.district},
+                           started, self.rules.active(), self._snapshot_of(r))
         for zone in self.config.zones:
             w.set(m.ZONE_PRESENCE, 1 if presence.get(zone.name) else 0, zone=zone.name, **cam)
             w.set(m.ZONE_DWELL, self.rules.dwell(zone.name, now), zone=zone.name, **cam)
@@ -281,6 +286,17 @@ class CameraSource(StreamingSource):
             w.set(m.EVENT_ACTIVE, 1 if active else 0, zone=zone, rule=rule, **cam)
 
     # -- snapshot API ----------------------------------------------------------------------
+
+    def _snapshot_of(self, report: FrameReport) -> Any:
+        """The picture of this very frame, encoded only if an event asks for it."""
+        frame = self.analyzer.snapshot
+
+        async def encode() -> bytes | None:
+            if frame is None:
+                return None
+            return await self.ctx.run_blocking(self._encode, frame, report, True)
+
+        return encode
 
     async def snapshot_jpeg(self, zones: bool = False) -> bytes | None:
         """The latest analysed frame as JPEG (zones and people drawn on request), or None."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from sitroom.api import Route, SimulatorSpec, SourceKind, hookimpl
 from sitroom_flood.config import HttpSensorsConfig, MqttSensorsConfig
+from sitroom_flood.events import EVENTS
 from sitroom_flood.metrics import METRICS
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ def sitroom_source_kinds() -> list[SourceKind]:
             config_model=MqttSensorsConfig,
             factory=_mqtt_factory,
             metrics=METRICS,
+            events=EVENTS,
             description="Flood/rain sensors over MQTT (QoS 1, persistent session).",
             push=True,
         ),
@@ -47,6 +49,7 @@ def sitroom_source_kinds() -> list[SourceKind]:
             config_model=HttpSensorsConfig,
             factory=_http_factory,
             metrics=METRICS,
+            events=EVENTS,
             description="Flood/rain sensors POSTed by gateways to /api/v1/ingest/{source}.",
             push=True,
         ),

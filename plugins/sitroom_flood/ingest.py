@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sitroom.api import SourceContext
+from sitroom_flood import events as ev
 from sitroom_flood import metrics as m
 from sitroom_flood.config import LEVELS, FloodSourceConfig, SensorConfig
 from sitroom_flood.levels import alert_level
@@ -310,6 +311,8 @@ class Ingestor:
                 slope = state.window.slope()
                 if slope is not None:
                     write(m.RATE_OF_RISE, slope, **labels)
+                    if current:
+                        self._rising(sensor_id, slope * 3600.0)
 
         rain_rate = values.get("rain_rate")
         derived = self._rain(sensor_id, state, values, at)
@@ -329,9 +332,32 @@ class Ingestor:
                 state.alert = alert_level(main, sensor.thresholds.as_tuple(), state.alert,
                                           sensor.thresholds.hysteresis)
                 write(m.ALERT_LEVEL, state.alert, **labels)
+                self._alert_events(sensor_id, sensor, state.alert, main)
         if newest:
             state.latest = at
             write(m.LAST_SEEN, at, **labels)
+
+    def _alert_events(self, sensor_id: str, sensor: SensorConfig, level: int,
+                      main: float) -> None:
+        """Push each level the sensor is at or above (as the rules' `>=`), once per
+        crossing: the text keeps the value that crossed, so readings do not re-send it."""
+        specs = ev.RAIN_LEVELS if sensor.type == "rain_gauge" else ev.FLOOD_LEVELS
+        for number, spec in specs.items():
+            if level >= number:
+                if not self.ctx.events.is_active(spec, sensor=sensor_id):
+                    self.ctx.events.fire(spec, **ev.text_fields(sensor_id, sensor, main))
+            else:
+                self.ctx.events.resolve(spec, sensor=sensor_id)
+
+    def _rising(self, sensor_id: str, meters_per_hour: float) -> None:
+        """FloodWaterRisingFast: raised while the fitted rate is over the alarm, after the
+        spec's 5-minute hold (the core's `for:`)."""
+        events = self.ctx.events
+        if meters_per_hour > ev.RISE_ALARM_M_PER_H:
+            if not events.is_active(ev.RISING_FAST, sensor=sensor_id):
+                events.fire(ev.RISING_FAST, sensor=sensor_id, rate=f"{meters_per_hour:.2f}")
+        else:
+            events.resolve(ev.RISING_FAST, sensor=sensor_id)
 
     def _rain(self, sensor_id: str, state: SensorState, values: dict[str, float],
               at: float) -> float | None:

@@ -14,6 +14,7 @@ from sitroom.api import SimulatorSpec, SourceKind, hookimpl
 @hookimpl
 def sitroom_source_kinds() -> list[SourceKind]:
     from sitroom_pumps.config import PumpStationConfig, configured_specs
+    from sitroom_pumps.events import EVENTS
     from sitroom_pumps.metrics import METRICS
     from sitroom_pumps.source import PumpStation
 
@@ -24,6 +25,7 @@ def sitroom_source_kinds() -> list[SourceKind]:
             factory=PumpStation,
             metrics=METRICS,
             metrics_for=configured_specs,
+            events=EVENTS,
             description="A pump station's PLC/drives over Modbus TCP, via register maps.",
         )
     ]

@@ -105,6 +105,11 @@ class PumpStationConfig(SourceConfig):
         default=0, ge=0, le=124,
         description="Unused addresses a merged read may span (0 = contiguous only).",
     )
+    sump_high_level: float = Field(
+        default=2.0, gt=0, le=100,
+        description="Sump level (m) above which no running pump is an emergency "
+        "(PumpStationSumpHighPumpsStopped; the shipped rule uses 2.0 m).",
+    )
 
     @field_validator("host")
     @classmethod

@@ -14,6 +14,7 @@ import math
 from collections.abc import Sequence
 
 from sitroom.api import PollingSource, SourceContext, SourceError
+from sitroom_pumps import events as ev
 from sitroom_pumps.config import PumpStationConfig
 from sitroom_pumps.connection import DeviceException, ModbusError, NotConnected, StationConnection
 from sitroom_pumps.datatypes import decode
@@ -150,6 +151,7 @@ class PumpStation(PollingSource):
             self._note_connects()
         self._update_units(answered, skip_units)
         self._update_device_info(strings)
+        self._raise_events()
         if not answered:
             reason = {"timeout": "timeout", "connection": "connect"}.get(
                 last_error.reason if last_error is not None else "", "protocol")
@@ -157,6 +159,40 @@ class PumpStation(PollingSource):
 
     async def close(self) -> None:
         self.conn.close()
+
+    # -- events ----------------------------------------------------------------------------
+
+    def _raise_events(self) -> None:
+        """Fault, sump-high-with-no-pump and power-lost, judged on what this poll read.
+
+        A value this poll could not read leaves its event as it was: an unknown is not an
+        all-clear (comms loss has its own rule)."""
+        events, get, station = self.ctx.events, self.metrics.get, self.station
+        info = self.config.station
+        where = {"station": station, "station_name": info.name or station,
+                 "district": info.district}
+        named = f" ({info.name or station})"
+        pumps = sorted({p.pump for p in self.points if p.pump is not None})
+        for pump in pumps:
+            fault = get("sitroom_pump_fault", station=station, pump=pump)
+            if fault is None:
+                continue
+            code = get("sitroom_pump_fault_code", station=station, pump=pump)
+            code_en = f" (code {code:g})" if code is not None else ""
+            code_id = f" (kode {code:g})" if code is not None else ""
+            if fault and events.is_active(ev.PUMP_FAULT, station=station, pump=pump):
+                continue
+            events.set(ev.PUMP_FAULT, bool(fault), pump=pump, named=named, code_en=code_en,
+                       code_id=code_id, **where)
+        sump = get("sitroom_pump_station_sump_level_meters", station=station)
+        running = [get("sitroom_pump_running", station=station, pump=p) for p in pumps]
+        if sump is not None and running and all(r is not None for r in running):
+            events.set(ev.SUMP_HIGH, sump > self.config.sump_high_level and not any(running),
+                       station=station, level=f"{sump:.2f}")
+        power = get("sitroom_pump_station_power_available", station=station)
+        genset = get("sitroom_pump_station_genset_running", station=station)
+        if power is not None:
+            events.set(ev.POWER_LOST, power == 0 and not genset, station=station)
 
     # -- writing values --------------------------------------------------------------------
 
