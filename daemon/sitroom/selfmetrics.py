@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sitroom.declarations import MetricSpec
+from sitroom.events.metrics import ALL as EVENT_METRICS
 
 KS = ("kind", "source")
 
@@ -214,4 +215,5 @@ ALL = (
     TOTAL_SHARDS,
     SCRAPE_DURATION,
     *RUNTIME,
+    *EVENT_METRICS,
 )

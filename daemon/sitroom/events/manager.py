@@ -10,6 +10,7 @@ raising an event never waits on a network: the sinks queue and deliver in their 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -70,10 +71,9 @@ class EventManager:
             return
         since = self.clock()
         handle = None
-        try:
-            handle = asyncio.get_running_loop().call_later(spec.hold, self._hold_over, key)
-        except RuntimeError:  # no loop (a synchronous test): promoted by the next raise
-            pass
+        with contextlib.suppress(RuntimeError):  # no loop (a synchronous test): the next
+            handle = asyncio.get_running_loop().call_later(  # raise promotes it instead
+                spec.hold, self._hold_over, key)
         self._pending[key] = (since, handle, request)
 
     def clear(self, spec: EventSpec, source: str, labels: Mapping[str, str]) -> None:
