@@ -129,6 +129,33 @@ def demo_config_copy(src: Path, dst: Path, *, fast: bool = False,
     return ports
 
 
+def point_alerting_at(config_dir: Path, alertmanager_url: str | None) -> None:
+    """Set (or, with None, remove) the daemon's push target in a copied config dir."""
+    for path in sorted(config_dir.glob("*.yaml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        daemon = doc.get("daemon")
+        if not isinstance(daemon, dict):
+            continue
+        alerting = dict(daemon.get("alerting") or {})
+        if alertmanager_url is None:
+            alerting.pop("alertmanagers", None)
+        else:
+            alerting["alertmanagers"] = [alertmanager_url]
+        daemon["alerting"] = alerting
+        path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+        return
+
+
+def configured_alertmanager_port(config_dir: Path) -> int | None:
+    """The port of the first Alertmanager a config dir's daemon section pushes to."""
+    for path in sorted(config_dir.glob("*.yaml")):
+        daemon = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("daemon")
+        if isinstance(daemon, dict):
+            urls = (daemon.get("alerting") or {}).get("alertmanagers") or []
+            return urlsplit(urls[0]).port if urls else None
+    return None
+
+
 # -- Prometheus and Alertmanager configs from the shipped ones ---------------------------
 
 def prometheus_config(target: str, alertmanager: str, *, rule_files: list[Path] | None = None,
@@ -277,6 +304,7 @@ class Stack:
     free_ports: bool = True           # move the demo simulators to free ports
     fast: bool = False                # 2 s polls, 1 s simulator ticks
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # kind -> fields
+    push: bool = True                 # the daemon pushes events to the stack's Alertmanager
     on_notify: Callable[[Notification], None] | None = None
     workdir: Path | None = None
     processes: list[Process] = field(default_factory=list)
@@ -303,6 +331,10 @@ class Stack:
         self.effective_config_dir = config_dir
         self.receiver = Receiver(on_notify=self.on_notify)
         daemon_port, prom_port, am_port = free_port(), free_port(), free_port()
+        if self.free_ports:
+            point_alerting_at(config_dir, f"http://127.0.0.1:{am_port}" if self.push else None)
+        else:  # the config's own Alertmanager address is where the stack's must listen
+            am_port = configured_alertmanager_port(config_dir) or am_port
         self.daemon_url = f"http://127.0.0.1:{daemon_port}"
         self.prometheus_url = f"http://127.0.0.1:{prom_port}"
         self.alertmanager_url = f"http://127.0.0.1:{am_port}"
