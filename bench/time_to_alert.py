@@ -1,21 +1,28 @@
-"""Time from a river sensor crossing Siaga to the alert arriving at Alertmanager's receiver.
+"""Time from a threshold crossing (or an analysed frame) to the agency's webhook, on the
+pushed path and on the rule path, in one run.
 
-Runs the demo city with the real Prometheus and Alertmanager (sitroom.stack), pins the
-Banjir Kanal Barat sensor above its Siaga threshold through the flood simulator's control
-API, and waits for FloodLevelSiaga at the BPBD webhook. Twice in one run:
-- shipped: deploy/prometheus.yml's scrape/evaluation intervals (15 s), the shipped rules
-  (`for: 30s`) and Alertmanager routing (group_wait 0 s for bpbd);
-- baseline: the same with 1 s scrape/evaluation, i.e. what is left when the pipeline's
-  polling costs almost nothing (the rule's `for` and notification path remain).
-The split uses Prometheus' own timestamps: activeAt (rule went pending) and the alert's
-startsAt (fired) from the webhook payload.
+Both setups run the flood part of the demo city (MQTT sensors and the flood simulator) plus
+three cameras on the shipped vtest.mp4 with a zone closed all day, with the real Prometheus
+and Alertmanager (sitroom.stack), the shipped rules, deploy/prometheus.yml's 15 s intervals
+and the shipped Alertmanager routing:
+- pushed: the daemon's `alerting:` section points at the stack's Alertmanager (as the demo
+  config ships it); each sample pins one sensor just over one level through the simulator's
+  control API (Waspada, then Siaga, then Awas, for every sensor) and waits for that alert at
+  the team's webhook; cameras: from the alert's startsAt (the analysed frame that decided
+  it) to the webhook;
+- rule: the same daemon without push, so Prometheus' rules alert; every water sensor is
+  pinned over Siaga at once and each FloodLevelSiaga is timed (rule `for: 30s`).
+Each sample is the first alert of its Alertmanager group (one group per incident in the
+shipped routing); groups that fired on their own before (simulated weather) are skipped.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import platform
+import shutil
+import statistics
+import tempfile
 import time
 import urllib.request
 from datetime import datetime
@@ -24,85 +31,179 @@ from typing import Any
 
 import yaml
 
-from sitroom.stack import REPO, Stack
+from sitroom.stack import REPO, Notification, Stack
 
-SENSOR = "bkb-simongan"
-SIAGA_LEVEL = 4.3  # its thresholds: waspada 3.0, siaga 4.0, awas 5.0
+LEVEL_NAMES = {1: "Waspada", 2: "Siaga", 3: "Awas"}
+FOOTAGE = REPO / "plugins" / "sitroom_cameras" / "media" / "vtest.mp4"
 
 
 def _ts(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-def _control_port(config_dir: Path) -> int:
-    for path in sorted(config_dir.glob("*.yaml")):
+def _camera(name: str) -> dict[str, Any]:
+    return {"kind": "camera", "name": name, "path": str(FOOTAGE), "owner_type": "city",
+            "analysis_interval": "1s", "analysis": {"people": False},
+            "zones": [{"name": "closed", "presence": "motion", "motion_threshold": 0.001,
+                       "polygon": [[0, 0], [768, 0], [768, 576], [0, 576]],
+                       "restricted": [{"start": "00:00", "end": "23:59"},
+                                      {"start": "23:59", "end": "00:00"}]}]}
+
+
+def config_dir(tmp: Path) -> Path:
+    target = tmp / "conf.d"
+    target.mkdir()
+    for name in ("00-daemon.yaml", "40-flood.yaml", "96-sim-flood.yaml"):
+        shutil.copy(REPO / "conf.d" / name, target / name)
+    cameras = [_camera(f"bench-cam-{n}") for n in (1, 2, 3)]
+    (target / "21-bench-cameras.yaml").write_text(yaml.safe_dump({"sources": cameras}))
+    return target
+
+
+def sensors(config: Path) -> dict[str, dict[str, Any]]:
+    for path in sorted(config.glob("*.yaml")):
+        for source in (yaml.safe_load(path.read_text()) or {}).get("sources") or []:
+            if source.get("kind") == "mqtt_sensors":
+                return {k: v for k, v in source["sensors"].items() if v.get("thresholds")}
+    raise RuntimeError("no mqtt_sensors source")
+
+
+def control(port: int, sensor: str, kind: str, value: float) -> None:
+    key = "rain_rate" if kind == "rain_gauge" else "level"
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/set?sensor={sensor}&{key}={value}", data=b"", method="POST")
+    urllib.request.urlopen(request, timeout=5).close()
+
+
+def control_port(config: Path) -> int:
+    for path in sorted(config.glob("*.yaml")):
         sims = (yaml.safe_load(path.read_text()) or {}).get("simulators") or {}
         if "flood" in sims:
             return int(sims["flood"]["control_port"])
-    raise RuntimeError("no flood simulator in the demo config")
+    raise RuntimeError("no flood simulator")
 
 
-def _active_at(stack: Stack) -> float | None:
-    with urllib.request.urlopen(f"{stack.prometheus_url}/api/v1/alerts", timeout=5) as r:
-        alerts = json.loads(r.read())["data"]["alerts"]
-    for alert in alerts:
-        if alert["labels"].get("alertname") == "FloodLevelSiaga" and \
-                alert["labels"].get("sensor") == SENSOR:
-            return _ts(alert["activeAt"])
-    return None
+def alertname(kind: str, level: int) -> str:
+    return ("Rainfall" if kind == "rain_gauge" else "FloodLevel") + LEVEL_NAMES[level]
 
 
-def measure(interval: str | None) -> dict[str, float]:
-    with Stack(REPO / "conf.d", interval=interval, fast=True) as stack:
-        port = _control_port(stack.effective_config_dir)
-        normal = urllib.request.Request(  # a normal level first, whatever the weather
-            f"http://127.0.0.1:{port}/set?sensor={SENSOR}&level=2.0", data=b"", method="POST")
-        urllib.request.urlopen(normal, timeout=5).close()
+def firing(note: Notification, name: str, **labels: str) -> list[dict[str, Any]]:
+    return [a for a in note.payload.get("alerts", []) if a["status"] == "firing"
+            and a["labels"].get("alertname") == name
+            and all(a["labels"].get(k) == v for k, v in labels.items())]
+
+
+def already(stack: Stack, name: str, sensor: str) -> bool:
+    return any(firing(n, name, sensor=sensor) or any(
+        a["labels"].get("alertname") == name and a["labels"].get("sensor") == sensor
+        for a in n.payload.get("alerts", [])) for n in stack.receiver.notifications)
+
+
+def pin_normal(stack: Stack, port: int, table: dict[str, dict[str, Any]]) -> None:
+    for sensor, spec in table.items():
+        low = spec["thresholds"]["waspada"] * 0.5
+        control(port, sensor, spec.get("type", "water_level"), round(low, 3))
+
+
+def pushed(table_out: list[str]) -> dict[str, list[float]]:
+    with tempfile.TemporaryDirectory(prefix="sitroom-bench-") as tmp, \
+            Stack(config_dir(Path(tmp)), fast=True, push=True) as stack:
+        port = control_port(stack.effective_config_dir)
+        table = sensors(stack.effective_config_dir)
+        pin_normal(stack, port, table)
+        time.sleep(3)
+        flood: list[float] = []
+        skipped = 0
+        for level in (1, 2, 3):
+            for sensor, spec in table.items():
+                kind = spec.get("type", "water_level")
+                name = alertname(kind, level)
+                if already(stack, name, sensor):
+                    skipped += 1
+                    continue
+                threshold = spec["thresholds"][LEVEL_NAMES[level].lower()]
+                crossed = time.time()
+                control(port, sensor, kind, round(threshold * 1.02 + 0.01, 3))
+                try:
+                    note = stack.receiver.wait_for(
+                        lambda n, s=sensor, a=name: bool(firing(n, a, sensor=s)), timeout=30)
+                except TimeoutError:
+                    table_out.append(f"  miss: {name} {sensor} (no webhook in 30 s)")
+                    continue
+                flood.append(note.received - crossed)
+                if note.received - crossed > 0.5:
+                    table_out.append(f"  slow sample: {name} {sensor} "
+                                     f"{note.received - crossed:.2f} s")
+        cameras: list[float] = []
+        deadline = time.monotonic() + 90
+        while len(cameras) < 3 and time.monotonic() < deadline:
+            cameras = []
+            for n in stack.receiver.notifications:
+                if n.path == "/hooks/security":
+                    for a in firing(n, "CameraSuspiciousActivity"):
+                        cameras.append(n.received - _ts(a["startsAt"]))
+            time.sleep(1)
+        with urllib.request.urlopen(f"{stack.daemon_url}/metrics", timeout=10) as response:
+            text = response.read().decode()
+        total = {s: sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                        if line.startswith(f"sitroom_alerting_delivery_latency_seconds_{s}"))
+                 for s in ("sum", "count")}
+        if skipped:
+            table_out.append(f"  skipped {skipped} groups that the simulated weather fired")
+        mean = total["sum"] / total["count"] if total["count"] else float("nan")
+        return {"flood": flood, "cameras": cameras[:3], "accepted_mean": [mean]}
+
+
+def rules() -> list[float]:
+    with tempfile.TemporaryDirectory(prefix="sitroom-bench-") as tmp, \
+            Stack(config_dir(Path(tmp)), fast=True, push=False) as stack:
+        port = control_port(stack.effective_config_dir)
+        table = {k: v for k, v in sensors(stack.effective_config_dir).items()
+                 if v.get("type", "water_level") != "rain_gauge"}
+        pin_normal(stack, port, table)
         deadline = time.monotonic() + 60
-        while not stack.query(f'sitroom_flood_alert_level{{sensor="{SENSOR}"}} < 2'):
+        while len(stack.query("sitroom_flood_alert_level == 0")) < len(table):
             if time.monotonic() > deadline:
-                raise RuntimeError("the sensor never appeared in Prometheus")
+                raise RuntimeError("sensors never reached Prometheus at a normal level")
             time.sleep(0.5)
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/set?sensor={SENSOR}&level={SIAGA_LEVEL}", data=b"",
-            method="POST")
-        crossed = time.time()
-        urllib.request.urlopen(request, timeout=5).close()
-        active_at = None
-        note = None
-        while note is None:
-            if active_at is None:
-                active_at = _active_at(stack)
-            try:
-                note = stack.receiver.wait_for(
-                    lambda n: n.path == "/hooks/bpbd" and any(
-                        a["labels"].get("alertname") == "FloodLevelSiaga"
-                        and a["status"] == "firing" for a in n.payload["alerts"]), timeout=1)
-            except TimeoutError:
-                if time.time() - crossed > 150:
-                    raise
-        alert: dict[str, Any] = next(a for a in note.payload["alerts"]
-                                     if a["labels"].get("alertname") == "FloodLevelSiaga")
-        fired = _ts(alert["startsAt"])
-        return {"total": note.received - crossed,
-                "to_pending": (active_at or fired) - crossed,
-                "pending_to_firing": fired - (active_at or fired),
-                "firing_to_webhook": note.received - fired}
+        chosen = [s for s in table if not already(stack, "FloodLevelSiaga", s)]
+        crossed = {}
+        for sensor in chosen:
+            crossed[sensor] = time.time()
+            control(port, sensor, "water_level",
+                    round(table[sensor]["thresholds"]["siaga"] * 1.02 + 0.01, 3))
+        results = []
+        for sensor in chosen:
+            note = stack.receiver.wait_for(
+                lambda n, s=sensor: n.path == "/hooks/bpbd"
+                and bool(firing(n, "FloodLevelSiaga", sensor=s)), timeout=150)
+            results.append(note.received - crossed[sensor])
+        return results
+
+
+def summary(values: list[float]) -> str:
+    if not values:
+        return "no samples"
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
+    return (f"n={len(values)} median {statistics.median(values):.2f} s, p95 {p95:.2f} s, "
+            f"max {max(values):.2f} s")
 
 
 def main() -> None:
-    shipped = yaml.safe_load((REPO / "deploy" / "prometheus.yml").read_text())["global"]
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}; "
-          f"load before: {os.getloadavg()[0]:.2f}")
-    rows = []
-    for label, interval in ((f"shipped ({shipped['scrape_interval']} scrape/eval)", None),
-                            ("baseline (1s scrape/eval)", "1s")):
-        result = measure(interval)
-        rows.append((label, result))
-        print(f"{label}: total {result['total']:.1f} s = crossing->pending "
-              f"{result['to_pending']:.1f} s + pending->firing (for) "
-              f"{result['pending_to_firing']:.1f} s + firing->webhook "
-              f"{result['firing_to_webhook']:.2f} s", flush=True)
+          f"load before: {os.getloadavg()[0]:.2f}", flush=True)
+    notes: list[str] = []
+    push = pushed(notes)
+    print(f"pushed path, flood crossing -> webhook: {summary(push['flood'])}", flush=True)
+    print(f"pushed path, camera frame -> webhook: {summary(push['cameras'])}", flush=True)
+    print(f"pushed path, event -> Alertmanager accepted (mean of the daemon's histogram): "
+          f"{push['accepted_mean'][0] * 1000:.1f} ms", flush=True)
+    for line in notes:
+        print(line)
+    rule = rules()
+    print(f"rule path (shipped 15 s scrape/eval, for: 30s), FloodLevelSiaga: {summary(rule)}",
+          flush=True)
     print(f"load after: {os.getloadavg()[0]:.2f}")
 
 

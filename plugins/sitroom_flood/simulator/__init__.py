@@ -217,6 +217,7 @@ class FloodSimulator:
             now_mono = time.monotonic()
             self.scenario.advance(now_mono - last)
             last = now_mono
+            self.wake.clear()  # before reading: a control call during the send wakes us again
             readings, junk = self.tick(time.time())
             try:
                 await publisher.send(readings, junk)
@@ -230,7 +231,6 @@ class FloodSimulator:
                     log.info("flood_simulator_send_recovered", transport=publisher.name)
                 failing = False
                 self.sent += len(readings)
-            self.wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), self.config.interval)
 
