@@ -105,9 +105,9 @@ async def test_every_alertmanager_gets_the_event_once_then_its_end(receiver: Rec
                 assert core.get(em.ALERTS_SENT, alertmanager=pusher.name) >= 2
                 hist = core.get(em.DELIVERY_LATENCY, alertmanager=pusher.name)
                 assert hist is not None
-            assert core.get(em.EVENTS_RAISED, event="PumpFault", kind="modbus_pump_station",
+            assert core.get(em.EVENTS_RAISED, alertname="PumpFault", kind="modbus_pump_station",
                             severity="warning") == 1
-            assert core.get(em.EVENTS_RESOLVED, event="PumpFault",
+            assert core.get(em.EVENTS_RESOLVED, alertname="PumpFault",
                             kind="modbus_pump_station") == 1
         finally:
             for task in tasks:

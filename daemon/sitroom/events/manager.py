@@ -110,10 +110,10 @@ class EventManager:
         self.active[key] = event
         self.by_id[event_id] = event
         if self.core is not None:
-            self.core.inc(em.EVENTS_RAISED, event=spec.name, kind=event.kind,
+            self.core.inc(em.EVENTS_RAISED, alertname=spec.name, kind=event.kind,
                           severity=spec.severity)
-            self.core.inc(em.EVENTS_RESOLVED, 0, event=spec.name, kind=event.kind)
-            self._count_active(spec.name, event.kind)
+            self.core.inc(em.EVENTS_RESOLVED, 0, alertname=spec.name, kind=event.kind)
+            self._count_active(spec, event.kind)
         log.info("event_started", alertname=spec.name, id=event_id, source=event.source,
                  **{n: event.labels[n] for n in spec.labels})
         self._publish("new", None, event)
@@ -144,8 +144,8 @@ class EventManager:
         while len(self.recent) > self.snapshots.capacity:
             self.recent.pop(next(iter(self.recent)))
         if self.core is not None:
-            self.core.inc(em.EVENTS_RESOLVED, event=current.spec.name, kind=current.kind)
-            self._count_active(current.spec.name, current.kind)
+            self.core.inc(em.EVENTS_RESOLVED, alertname=current.spec.name, kind=current.kind)
+            self._count_active(current.spec, current.kind)
         log.info("event_ended", alertname=current.spec.name, id=current.id, source=current.source)
         self._publish("end", current, ended)
 
@@ -170,10 +170,12 @@ class EventManager:
         return {"summary": summary, "summary_id": summary_id, "description": description,
                 "description_id": description_id, "runbook_url": spec.runbook_url}
 
-    def _count_active(self, name: str, kind: str) -> None:
+    def _count_active(self, spec: EventSpec, kind: str) -> None:
         assert self.core is not None
-        count = sum(1 for e in self.active.values() if e.spec.name == name and e.kind == kind)
-        self.core.set(em.EVENTS_ACTIVE, count, event=name, kind=kind)
+        count = sum(1 for e in self.active.values() if e.spec.name == spec.name
+                    and e.kind == kind)
+        self.core.set(em.EVENTS_ACTIVE, count, alertname=spec.name, kind=kind,
+                      severity=spec.severity, team=spec.team)
 
     def _publish(self, change: str, before: Event | None, after: Event) -> None:
         for sink in self.sinks:

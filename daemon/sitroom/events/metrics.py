@@ -7,14 +7,16 @@ from sitroom.declarations import MetricSpec
 
 EVENTS_RAISED = MetricSpec(
     "sitroom_events_raised_total", "counter",
-    "Events that became active (new incidents), by event name, kind and severity.",
-    ("event", "kind", "severity"), builtin=True)
+    "Events that became active (new incidents), by alert name, kind and severity.",
+    ("alertname", "kind", "severity"), builtin=True)
 EVENTS_RESOLVED = MetricSpec(
     "sitroom_events_resolved_total", "counter",
-    "Active events that ended, by event name and kind.", ("event", "kind"), builtin=True)
+    "Active events that ended, by alert name and kind.", ("alertname", "kind"), builtin=True)
 EVENTS_ACTIVE = MetricSpec(
     "sitroom_events_active", "gauge",
-    "Events active now, by event name and kind.", ("event", "kind"), builtin=True)
+    "Events active now, by alert name, kind, severity and team (the wall's view of the "
+    "pushed path, whose rules hold back).", ("alertname", "kind", "severity", "team"),
+    builtin=True)
 PUSH_READY = MetricSpec(
     "sitroom_alerting_push_ready", "gauge",
     "1 while alerting pushes events and at least one Alertmanager accepts them; the shipped "

@@ -88,6 +88,9 @@ def city_map() -> Panel:
     )
 
 
+PUSHED_ACTIVE = 'sitroom_events_active{team!="sre"} > 0'
+
+
 def build() -> dict[str, Any]:
     flood_info = ("sitroom_flood_sensor_info", "source, sensor")
     pump_info = ("sitroom_pump_station_info", "source, station")
@@ -95,9 +98,11 @@ def build() -> dict[str, Any]:
     project_info = ("sitroom_project_info", "source, project")
     items = [
         Panel("stat", "Alerts firing", [Query(
-            'count(ALERTS{alertstate="firing", team!="sre"}) or vector(0)', instant=True)],
+            f'(count(ALERTS{{alertstate="firing", team!="sre"}}) or vector(0)) + '
+            f'(sum({PUSHED_ACTIVE}) or vector(0))', instant=True)],
               w=4, h=4, thresholds=[(None, GREEN), (1, ORANGE)],
-              description="Firing alerts for the room (daemon alerts go to the SREs)."),
+              description="Firing alerts for the room: rule alerts and events the daemons "
+              "push (daemon alerts go to the SREs)."),
         Panel("stat", "Sensors at Siaga or Awas", [Query(
             f"count({in_district('sitroom_flood_alert_level', *flood_info)} >= 2) "
             "or vector(0)", instant=True)], w=4, h=4,
@@ -121,9 +126,12 @@ def build() -> dict[str, Any]:
               links=[board_link("Daemon health", UID_DAEMON)]),
         city_map(),
         Panel("table", "Firing alerts", [Query(
-            'ALERTS{alertstate="firing", team!="sre"}', instant=True, table=True)],
-              w=10, h=16, description="Firing alerts from Prometheus (ALERTS series). The "
-              "runbook for each is docs/runbooks.md#<alertname in lower case>.",
+            f'ALERTS{{alertstate="firing", team!="sre"}} or {PUSHED_ACTIVE}', instant=True,
+            table=True)],
+              w=10, h=16, description="Firing alerts from Prometheus (ALERTS series) and "
+              "events the daemons push (one row per alert name and source kind; their "
+              "rules hold back while the push works). The runbook for each is "
+              "docs/runbooks.md#<alertname in lower case>.",
               transformations=[{"id": "organize", "options": {
                   "excludeByName": {"Time": True, "Value": True, "__name__": True,
                                     "alertstate": True, "job": True, "instance": True},
