@@ -91,7 +91,8 @@ def demo_config_copy(src: Path, dst: Path, *, fast: bool = False,
     config model), so ports that only exist as defaults (the pump stations) move too. With
     `fast`, polls run every 2 s and simulators tick every second, so a test sees change
     within seconds; `overrides` maps a source kind to fields set on each of its sources.
-    Returns {old port: new port}.
+    The daemon's push target is removed (the demo's is a fixed port another stack on this
+    machine may hold); `Stack` points it at its own Alertmanager. Returns {old port: new port}.
     """
     from sitroom.plugins import load_plugins
 
@@ -126,6 +127,7 @@ def demo_config_copy(src: Path, dst: Path, *, fast: bool = False,
                 source["timeout"] = "2s"
             source.update((overrides or {}).get(source.get("kind"), {}))
         path.write_text(yaml.safe_dump(new, sort_keys=False), encoding="utf-8")
+    point_alerting_at(dst, None)
     return ports
 
 

@@ -3,7 +3,7 @@ its link's signature or the token and nothing else; a reload cannot move the lin
 
 from __future__ import annotations
 
-from sitroom import EventSpec, Text
+from sitroom.api import EventSpec, Text
 from sitroom.events.manager import SourceEvents
 
 SPEC = EventSpec("ZoneIntrusion", "critical", "security", Text("in {zone}", "di {zone}"),

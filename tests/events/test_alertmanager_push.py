@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from sitroom import EventSpec, Text
 from sitroom import selfmetrics as sm
+from sitroom.api import EventSpec, Text
 from sitroom.events import metrics as em
 from sitroom.events.alertmanager import AlertmanagerPusher
 from sitroom.events.manager import EventManager, SourceEvents

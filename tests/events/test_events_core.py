@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from pydantic import ValidationError
 
-from sitroom import EventSpec, Text
+from sitroom.api import EventSpec, Text
 from sitroom.config import AlertingConfig
 from sitroom.events.links import LinkSigner, load_or_create_key
 from sitroom.events.manager import EventManager, SourceEvents

@@ -11,8 +11,8 @@ from typing import Any
 import aiomqtt
 import pytest
 
-from sitroom import EventSpec, Text
 from sitroom import selfmetrics as sm
+from sitroom.api import EventSpec, Text
 from sitroom.events import metrics as em
 from sitroom.events.manager import EventManager, SourceEvents
 from sitroom.events.mqtt import MqttEventPublisher
