@@ -6,6 +6,7 @@ person reading it has a config directory of dozens of files and no debugger.
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import secrets
@@ -206,6 +207,15 @@ class MqttEventsConfig(ConfigModel):
     topic_prefix: str = Field(default="sitroom", pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
     client_id: str = Field(default="sitroom-events", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     queue_capacity: int = Field(default=10_000, ge=10, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _client_installed(self) -> MqttEventsConfig:
+        try:
+            importlib.import_module("aiomqtt")
+        except ImportError:
+            raise ValueError("MQTT events need aiomqtt, which is not installed: "
+                             "pip install 'sitroom[events-mqtt]'") from None
+        return self
 
 
 class AlertingConfig(ConfigModel):

@@ -164,3 +164,26 @@ def test_alerting_config_defaults_and_durations() -> None:
                                             "resend_interval": "30s"})
     assert config.alertmanagers == ["http://127.0.0.1:9093"]
     assert config.resend_interval == 30.0 and config.timeout == 5.0
+
+
+def test_mqtt_events_without_aiomqtt_are_refused_with_the_fix(tmp_path) -> None:
+    """The core runs without the events-mqtt extra; asking for MQTT events then says how to
+    install it (check-config fails), instead of failing at the first event."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    from tests.core.test_extras import env_blocking
+    from tests.support import REPO
+
+    config = tmp_path / "conf.d"
+    config.mkdir()
+    (config / "00-daemon.yaml").write_text(yaml.safe_dump(
+        {"daemon": {"alerting": {"mqtt": {"host": "127.0.0.1"}}}}))
+    result = subprocess.run(
+        [sys.executable, "-m", "sitroom.cli", "check-config", "--config-dir", str(config)],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+        env={**__import__("os").environ, **env_blocking("aiomqtt")})
+    assert result.returncode != 0
+    assert "pip install 'sitroom[events-mqtt]'" in result.stdout + result.stderr

@@ -11,6 +11,9 @@ Topics (prefix `sitroom` by default):
 A bounded queue sits between the sources and the broker: while the broker is away messages
 wait (the oldest dropped and counted when full), sources never wait, and availability is
 re-published in full after each reconnect.
+
+aiomqtt comes with the `events-mqtt` extra; it is imported only when a publisher runs, so
+the core imports without it (the config refuses `alerting.mqtt` when it is missing).
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ import contextlib
 import json
 import re
 from collections import deque
+from typing import Any
 
-import aiomqtt
 import structlog
 
 from sitroom.events import metrics as em
@@ -86,6 +89,8 @@ class MqttEventPublisher:
     # -- the publisher task ----------------------------------------------------------------
 
     async def run(self) -> None:
+        import aiomqtt
+
         failures = 0
         will = aiomqtt.Will(self.topic("available"), b"offline", qos=1, retain=True)
         while True:
@@ -111,7 +116,7 @@ class MqttEventPublisher:
                 self.metrics.set(em.MQTT_CONNECTED, 0)
             await asyncio.sleep(backoff_delay(failures, 0.5, self.max_backoff))
 
-    async def _connected(self, client: aiomqtt.Client) -> None:
+    async def _connected(self, client: Any) -> None:
         self.connected = True
         self.metrics.set(em.MQTT_CONNECTED, 1)
         await client.publish(self.topic("available"), b"online", qos=1, retain=True)
@@ -119,7 +124,7 @@ class MqttEventPublisher:
             await client.publish(self._source_topic(source), b"online" if up else b"offline",
                                  qos=1, retain=True)
 
-    async def _drain(self, client: aiomqtt.Client) -> None:
+    async def _drain(self, client: Any) -> None:
         while True:
             while self.queue:
                 topic, payload, retain = self.queue[0]
