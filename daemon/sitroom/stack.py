@@ -48,6 +48,26 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_ports(count: int, avoid: set[int] | None = None) -> list[int]:
+    """`count` distinct free ports, none in `avoid`: the sockets are held until all are
+    bound, since ports asked for one at a time may come back twice (a simulator's MQTT
+    broker and a pump station once got the same one)."""
+    held: list[socket.socket] = []
+    ports: list[int] = []
+    try:
+        while len(ports) < count:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            held.append(sock)
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+            if port not in (avoid or set()):
+                ports.append(port)
+    finally:
+        for sock in held:
+            sock.close()
+    return ports
+
+
 # -- the demo config, with free ports ----------------------------------------------------
 
 def _is_port_key(key: str) -> bool:
@@ -116,7 +136,7 @@ def demo_config_copy(src: Path, dst: Path, *, fast: bool = False,
     used: set[int] = set()
     for doc in docs.values():
         _collect_ports(doc.get("simulators") or {}, used)
-    ports = {old: free_port() for old in sorted(used)}
+    ports = dict(zip(sorted(used), free_ports(len(used)), strict=True))
     for path, doc in docs.items():
         new = _rewrite(doc, ports, src.resolve())
         for source in new.get("sources") or []:
@@ -332,7 +352,7 @@ class Stack:
             config_dir, self.ports = self.config_dir.resolve(), {}
         self.effective_config_dir = config_dir
         self.receiver = Receiver(on_notify=self.on_notify)
-        daemon_port, prom_port, am_port = free_port(), free_port(), free_port()
+        daemon_port, prom_port, am_port = free_ports(3, avoid=set(self.ports.values()))
         if self.free_ports:
             point_alerting_at(config_dir, f"http://127.0.0.1:{am_port}" if self.push else None)
         else:  # the config's own Alertmanager address is where the stack's must listen
