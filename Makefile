@@ -47,7 +47,7 @@ run: run-deps venv
 	$(BIN)/sitroom run --config-dir conf.d --listen $(LISTEN)
 
 lint: venv
-	$(BIN)/ruff check daemon plugins tests bench grafana
+	$(BIN)/ruff check daemon plugins tests bench grafana docs/examples
 
 test: deps venv lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)

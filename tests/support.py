@@ -145,11 +145,11 @@ class DaemonProcess(ManagedProcess):
     """`sitroom run` as a real subprocess on a free loopback port."""
 
     def __init__(self, config_dir: Path, extra_args: list[str] | None = None,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, python: str = sys.executable) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         super().__init__(
-            [sys.executable, "-m", "sitroom.cli", "run", "--config-dir", str(config_dir),
+            [python, "-m", "sitroom.cli", "run", "--config-dir", str(config_dir),
              "--listen", f"127.0.0.1:{self.port}", *(extra_args or [])],
             cwd=REPO, env={"PYTHONUNBUFFERED": "1", **(env or {})},
         )

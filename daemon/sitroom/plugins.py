@@ -44,6 +44,9 @@ class PluginSet:
 
     manager: pluggy.PluginManager
     loaded: dict[str, str] = field(default_factory=dict)  # plugin -> version
+    distributions: dict[str, str] = field(default_factory=dict)
+    """Plugin -> the installed distribution whose entry point named it (`sitroom` for the
+    built-in plugins); plugins passed in directly (tests) have none."""
     failures: list[PluginFailure] = field(default_factory=list)
     kinds: dict[str, SourceKind] = field(default_factory=dict)
     kind_plugin: dict[str, str] = field(default_factory=dict)
@@ -174,6 +177,8 @@ def load_plugins(
                 plugins.record_failure(ep.name, "import", exc)
                 continue
             candidates.append((ep.name, obj, ep.dist.version if ep.dist else "unknown"))
+            if ep.dist is not None:
+                plugins.distributions[ep.name] = ep.dist.name
     candidates += [(name, obj, "unknown") for name, obj in extra or []]
     for name, obj, version in candidates:
         try:
