@@ -10,6 +10,7 @@ it must not change the generated metric reference.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -95,7 +96,8 @@ def test_the_dev_venv_does_not_have_it() -> None:
 def test_sitroom_plugins_lists_it(env: ThrowawayEnv) -> None:
     report = env.plugins()
     weather = [p for p in report["plugins"] if p["name"] == "weather"]  # type: ignore[index]
-    assert weather == [{"name": "weather", "version": "0.1.0", "kinds": ["weather_station"]}]
+    shown = re.search(r"```json\n(.*?)\n```", (REPO / "docs" / "plugins.md").read_text(), re.S)
+    assert shown is not None and weather == [json.loads(shown[1])]  # what docs/plugins.md says
     assert report["failures"] == []
     assert "weather" in report["simulators"]  # type: ignore[operator]
 
@@ -127,18 +129,20 @@ def test_its_cli_exports_rules_promtool_accepts(env: ThrowawayEnv, tmp_path: Pat
 
 
 def write_config(directory: Path, sim_port: int) -> str:
+    """The example's sample.yaml (which docs/plugins.md shows), on free ports and polled
+    every second; returns the daemon's API token."""
     token = "weather-e2e-token"
     directory.mkdir()
     (directory / "token").write_text(token)
     (directory / "weather.key").write_text("k-e2e-31")
     (directory / "00-daemon.yaml").write_text(yaml.safe_dump({"daemon": {
         "state_dir": "state", "auth": {"token_file": "token"}}}))
-    (directory / "10-weather.yaml").write_text(yaml.safe_dump({
-        "sources": [{"kind": "weather_station", "name": "rooftops",
-                     "url": f"http://127.0.0.1:{sim_port}", "interval": "1s", "timeout": "2s",
-                     "stations": ["simpang-lima", "tugu-muda"], "api_key_file": "weather.key"}],
-        "simulators": {"weather": {"port": sim_port, "api_key_file": "weather.key"}},
-    }))
+    sample = yaml.safe_load((EXAMPLE / "sample.yaml").read_text())
+    source = sample["sources"][0]
+    assert source["url"] == "http://127.0.0.1:18090"
+    source.update(url=f"http://127.0.0.1:{sim_port}", interval="1s", timeout="2s")
+    sample["simulators"]["weather"]["port"] = sim_port
+    (directory / "10-weather.yaml").write_text(yaml.safe_dump(sample))
     return token
 
 

@@ -55,7 +55,7 @@ def sitroom_simulators() -> list[SimulatorSpec]:
 
 
 @hookimpl
-def sitroom_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def sitroom_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from sitroom_weather.monitoring import export
 
     weather = subparsers.add_parser("weather", help="the weather plugin's own commands")

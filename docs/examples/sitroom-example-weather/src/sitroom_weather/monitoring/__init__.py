@@ -9,6 +9,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+# --8<-- [start:export]
 # file in this package -> where it goes under the export directory
 LAYOUT = {
     "weather.rules.yml": "rules/weather.rules.yml",
@@ -28,3 +29,4 @@ def export(directory: str | Path) -> int:
         target.write_text(package.joinpath(name).read_text(encoding="utf-8"), encoding="utf-8")
         print(target)
     return 0
+# --8<-- [end:export]
