@@ -48,6 +48,7 @@ run: run-deps venv
 
 lint: venv
 	$(BIN)/ruff check daemon plugins tests bench grafana docs/examples
+	$(BIN)/mypy
 
 test: deps venv lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)

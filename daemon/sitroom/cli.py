@@ -96,7 +96,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     return 1 if plugins.failures else 0
 
 
-def _metric_table(specs: list[MetricSpec], builtin: bool) -> list[str]:
+def _metric_table(specs: list[MetricSpec]) -> list[str]:
     lines = ["| metric | type | labels | help |", "|---|---|---|---|"]
     for spec in specs:
         labels = ", ".join(f"`{label}`" for label in spec.label_names)
@@ -116,7 +116,7 @@ def metrics_markdown(plugins: PluginSet, builtin_only: bool = False) -> str:
         "## Daemon self-metrics",
         "",
     ]
-    out += _metric_table(list(sm.ALL), builtin=True)
+    out += _metric_table(list(sm.ALL))
     for name, kind in sorted(plugins.kinds.items()):
         plugin = plugins.kind_plugin[name]
         if builtin_only and plugins.distributions.get(plugin) != "sitroom":
@@ -124,7 +124,7 @@ def metrics_markdown(plugins: PluginSet, builtin_only: bool = False) -> str:
         out += ["", f"## Kind `{name}` (plugin `{plugins.kind_plugin[name]}`)", ""]
         if kind.description:
             out += [kind.description, ""]
-        out += _metric_table(list(kind.metrics), builtin=False)
+        out += _metric_table(list(kind.metrics))
     return "\n".join(out) + "\n"
 
 

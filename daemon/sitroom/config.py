@@ -133,10 +133,6 @@ class ConfigModel(BaseModel):
                 data[name] = _expand_env(data[name])
         return data
 
-    @classmethod
-    def secret_fields(cls) -> list[str]:
-        return [n for n, f in cls.model_fields.items() if _is_secret(f.annotation)]
-
 
 def _is_secret(annotation: Any) -> bool:
     if annotation is SecretStr:

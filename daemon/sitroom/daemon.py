@@ -176,13 +176,13 @@ class Daemon:
     async def reload(self) -> tuple[bool, list[str]]:
         """Re-read the config dir; apply it only if it is entirely valid."""
         async with self.manager.lock:
+            config: LoadedConfig | None = None
             try:
-                config = await asyncio.to_thread(load_config, self.config_dir, self.plugins)
+                loaded = await asyncio.to_thread(load_config, self.config_dir, self.plugins)
             except Exception as exc:
-                config = None
                 problems = [f"{self.config_dir}: {exc}"]
             else:
-                problems = [str(issue) for issue in config.issues]
+                config, problems = loaded, [str(issue) for issue in loaded.issues]
             if config is None or problems:
                 self._mark_reload(False)
                 log.error("reload_rejected", problems=problems)

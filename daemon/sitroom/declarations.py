@@ -10,7 +10,7 @@ be read top to bottom without knowing the core's internals. Plugins import them 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
@@ -230,7 +230,7 @@ class Route:
             raise ValueError(f"plugin route {self.path!r} must live under /api/v1/")
 
 
-SimulatorRunner = Callable[[Any], Awaitable[None]]
+SimulatorRunner = Callable[[Any], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ class PushError(Exception):
         self.code = code
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     grafana = sub.add_parser("grafana", help="Grafana integration (push dashboards)")
     gsub = grafana.add_subparsers(dest="grafana_command", required=True)
     push = gsub.add_parser("push", help="upload grafana/dashboards/*.json to a Grafana")

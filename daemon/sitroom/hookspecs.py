@@ -60,7 +60,7 @@ def sitroom_shutdown(daemon: DaemonAPI) -> Awaitable[None] | None:
 
 
 @hookspec
-def sitroom_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def sitroom_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add subcommands to the `sitroom` CLI (e.g. `sitroom cameras list`).
 
     Set `func=` with `set_defaults`; it receives the parsed arguments and returns an exit

@@ -139,13 +139,6 @@ class CheckedTarget:
         query = f"?{self.query}" if self.query else ""
         return f"{self.scheme}://{netloc}{self.path or '/'}{query}"
 
-    @property
-    def pinned_url(self) -> str:
-        """The URL with the pinned IP in place of the host (for clients without resolvers)."""
-        ip = f"[{self.address}]" if ":" in self.address else self.address
-        query = f"?{self.query}" if self.query else ""
-        return f"{self.scheme}://{ip}:{self.port}{self.path or '/'}{query}"
-
 
 # -- parsing -------------------------------------------------------------------------------
 

@@ -102,7 +102,7 @@ class PluginSet:
             if impl.plugin_name not in order:
                 order.append(impl.plugin_name)
         everyone = dict(self.manager.list_name_plugin())
-        callers = []
+        callers: list[tuple[str, Callable[..., list[Any]]]] = []
         for name in order:
             others = [plugin for other, plugin in everyone.items() if other != name]
             callers.append((name, self.manager.subset_hook_caller(hook_name, others)))

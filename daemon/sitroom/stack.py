@@ -145,7 +145,7 @@ def demo_config_copy(src: Path, dst: Path, *, fast: bool = False,
             if fast and "interval" in source:
                 source["interval"] = "2s"
                 source["timeout"] = "2s"
-            source.update((overrides or {}).get(source.get("kind"), {}))
+            source.update((overrides or {}).get(str(source.get("kind")), {}))
         path.write_text(yaml.safe_dump(new, sort_keys=False), encoding="utf-8")
     point_alerting_at(dst, None)
     return ports
@@ -184,7 +184,7 @@ def prometheus_config(target: str, alertmanager: str, *, rule_files: list[Path] 
                       interval: str | None = None,
                       shipped: Path = REPO / "deploy" / "prometheus.yml") -> dict[str, Any]:
     """deploy/prometheus.yml with loopback targets, local rule files and optional intervals."""
-    config = yaml.safe_load(shipped.read_text(encoding="utf-8"))
+    config: dict[str, Any] = yaml.safe_load(shipped.read_text(encoding="utf-8"))
     if interval:
         config["global"]["scrape_interval"] = interval
         config["global"]["evaluation_interval"] = interval
@@ -202,7 +202,7 @@ def alertmanager_config(receiver_base: str, *,
                         shipped: Path = REPO / "alerts" / "alertmanager.example.yml"
                         ) -> dict[str, Any]:
     """The example routing, every webhook sent to `receiver_base` (path kept: /hooks/<team>)."""
-    config = copy.deepcopy(yaml.safe_load(shipped.read_text(encoding="utf-8")))
+    config: dict[str, Any] = copy.deepcopy(yaml.safe_load(shipped.read_text(encoding="utf-8")))
     base = urlsplit(receiver_base)
     for receiver in config.get("receivers", []):
         for hook in receiver.get("webhook_configs", []):

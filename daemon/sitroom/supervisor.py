@@ -32,7 +32,7 @@ def backoff_delay(
     """
     if failures <= 0:
         return base
-    delay = min(cap, base * (2 ** (failures - 1)))
+    delay = min(cap, base * 2.0 ** (failures - 1))
     return delay / 2 + (rng or random).random() * delay / 2
 
 

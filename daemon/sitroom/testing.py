@@ -21,7 +21,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 from pydantic import BaseModel
@@ -60,12 +60,12 @@ class SourceHarness:
         base_dir: Path | None = None,
     ) -> None:
         self.kind = kind
-        if isinstance(config, BaseModel):
-            self.config = config
-        else:
-            self.config = kind.config_model.model_validate(config, context={"base_dir": base_dir})
+        if not isinstance(config, BaseModel):
+            config = kind.config_model.model_validate(config, context={"base_dir": base_dir})
+        # Any: the plugin's own config model, whose fields its tests read (`h.config.url`)
+        self.config = cast(Any, config)
         self.store = MetricStore()
-        name = str(self.config.name)  # type: ignore[attr-defined]
+        name = str(self.config.name)
         self.metrics = self.store.writer(name, kind.metrics_of(self.config), (name,), max_series)
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="harness")
         self._session: aiohttp.ClientSession | None = None
@@ -112,7 +112,7 @@ class SourceHarness:
     async def collect(self) -> None:
         """One poll, bounded by the config's timeout, exceptions propagated to the test."""
         assert isinstance(self.source, PollingSource), "collect() is for polling sources"
-        async with asyncio.timeout(float(self.config.timeout)):  # type: ignore[attr-defined]
+        async with asyncio.timeout(float(self.config.timeout)):
             await self.source.collect()
 
     def start(self) -> asyncio.Task[None]:

@@ -11,7 +11,7 @@ import structlog
 from aiohttp import web
 
 from sitroom import selfmetrics as sm
-from sitroom.declarations import Route
+from sitroom.declarations import Handler, Route
 from sitroom.metrics.exposition import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, render
 from sitroom.secrets import redactor
 
@@ -36,8 +36,7 @@ def parse_listen(listen: str) -> tuple[str | None, int]:
     host, sep, port = listen.rpartition(":")
     if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
         raise ValueError(f"listen must look like HOST:PORT or :PORT, got {listen!r}")
-    host = host.strip("[]") or None
-    return host, int(port)
+    return host.strip("[]") or None, int(port)
 
 
 def bearer_token(request: web.Request) -> str | None:
@@ -181,7 +180,7 @@ def _wrap(route: Route) -> Any:
 
 
 @web.middleware
-async def error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Turn unexpected exceptions into a 500 without leaking tracebacks or secrets."""
     try:
         return await handler(request)

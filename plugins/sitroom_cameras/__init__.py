@@ -14,10 +14,11 @@ from sitroom_cameras.events import CAMERA_DOWN, EVENTS
 from sitroom_cameras.metrics import HLS_METRICS, METRICS
 
 if TYPE_CHECKING:
-    from sitroom.api import DaemonAPI
+    from sitroom.api import DaemonAPI, SourceContext
+    from sitroom_cameras.source import CameraSource
 
 
-def _factory(config: CameraConfig, ctx):  # type: ignore[no-untyped-def]
+def _factory(config: CameraConfig, ctx: SourceContext) -> CameraSource:
     from sitroom_cameras.source import CameraSource
 
     return CameraSource(config, ctx)

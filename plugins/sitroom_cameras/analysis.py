@@ -108,7 +108,7 @@ class Analyzer:
         brightness = cv2.mean(small)[0] / 255.0
         sharpness = laplacian_variance(raw)
 
-        if self._prev is None or self._prev.shape != small.shape:
+        if self._prev is None or self._prev_raw is None or self._prev.shape != small.shape:
             motion_mask = np.zeros_like(small)
             still = False
         else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from datetime import time as dtime
-from typing import Literal
+from typing import Literal, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,8 +20,8 @@ from sitroom.api import ConfigModel, ConfigPath, Duration, InputFile, SourceConf
 
 ZONE_NAME = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+DAYS: tuple[Day, ...] = get_args(Day)
 
 
 def parse_hhmm(value: str) -> dtime:

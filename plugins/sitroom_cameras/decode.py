@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import cast
 
 import av
 import cv2
 import numpy as np
+from av.video.codeccontext import VideoCodecContext
 
 _REDUCED = ((8, cv2.IMREAD_REDUCED_GRAYSCALE_8), (4, cv2.IMREAD_REDUCED_GRAYSCALE_4),
             (2, cv2.IMREAD_REDUCED_GRAYSCALE_2))
@@ -81,7 +83,7 @@ def luma(frame: av.VideoFrame) -> np.ndarray:
     name = frame.format.name
     if name.startswith(("yuv", "yuvj", "nv", "gray")):
         plane = frame.planes[0]
-        rows = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
+        rows = np.frombuffer(memoryview(plane), np.uint8).reshape(-1, plane.line_size)
         return rows[: frame.height, : frame.width]
     return frame.to_ndarray(format="gray")
 
@@ -94,12 +96,12 @@ class VideoDecoder:
         self.codec = codec
         self.extradata = extradata
         self.size = size  # some codecs (MPEG-4 part 2 variants) need it from the container
-        self._ctx: av.codec.context.CodecContext | None = None
+        self._ctx: VideoCodecContext | None = None
         self._keyframe_mode: bool | None = None
 
-    def _context(self, keyframes: bool) -> av.codec.context.CodecContext:
+    def _context(self, keyframes: bool) -> VideoCodecContext:
         if self._ctx is None or self._keyframe_mode != keyframes:
-            ctx = av.CodecContext.create(self.codec, "r")
+            ctx = cast(VideoCodecContext, av.CodecContext.create(self.codec, "r"))
             if self.extradata:
                 ctx.extradata = self.extradata
             if self.size:

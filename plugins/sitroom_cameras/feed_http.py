@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+from typing import Any
 
 import aiohttp
 
@@ -112,8 +113,8 @@ class MjpegFeed(_HttpFeed):
 
     transport = "mjpeg"
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._latest: bytes | None = None
         self._task: asyncio.Task[None] | None = None
         self._error: SourceError | None = None

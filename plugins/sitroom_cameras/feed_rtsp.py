@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import av
 import structlog
@@ -31,9 +32,9 @@ class NativeRtspFeed(AvFeed):
 
     def __init__(self, url: str, ffmpeg_url: str, *, name: str, username: str | None,
                  password: str | None, options: dict[str, str], connect_to: str | None = None,
-                 fallback_relay: RtspRelay | None = None, **kwargs: object) -> None:
+                 fallback_relay: RtspRelay | None = None, **kwargs: Any) -> None:
         super().__init__(ffmpeg_url, name=name, transport="rtsp_tcp", options=options,
-                         **kwargs)  # type: ignore[arg-type]
+                         **kwargs)
         self._session = RtspSession(url, username=username, password=password,
                                     timeout=self._timeouts[0], name=name, connect_to=connect_to,
                                     stop=self._stop)

@@ -54,6 +54,7 @@ def write_clip(path: Path, pictures: Iterable[np.ndarray], fps: int,
     first = True
     with av.open(str(path), "w") as out:
         stream = out.add_stream(codec, rate=fps)
+        assert isinstance(stream, av.VideoStream)
         stream.pix_fmt = "yuv420p"
         stream.codec_context.gop_size = gop or fps
         if codec == "libx264":

@@ -23,7 +23,7 @@ def _hog() -> cv2.HOGDescriptor:
     hog = getattr(_local, "hog", None)
     if hog is None:
         hog = cv2.HOGDescriptor()
-        hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+        hog.setSVMDetector(np.asarray(cv2.HOGDescriptor.getDefaultPeopleDetector(), np.float32))
         _local.hog = hog
     return hog
 
@@ -86,6 +86,6 @@ def detect(image: np.ndarray, rois: list[tuple[int, int, int, int]] | None = Non
                 found.append([int(rx + x), int(ry + y), int(rw), int(rh)])
                 scores.append(float(weight))
     if len(found) < 2:
-        return [tuple(b) for b in found]  # type: ignore[misc]
+        return [(b[0], b[1], b[2], b[3]) for b in found]
     keep = cv2.dnn.NMSBoxes(found, scores, MIN_WEIGHT, 0.4)
-    return [tuple(found[int(i)]) for i in np.ravel(keep)]  # type: ignore[misc]
+    return [(b[0], b[1], b[2], b[3]) for b in (found[int(i)] for i in np.ravel(keep))]

@@ -43,7 +43,7 @@ def make_feed(config: CameraConfig, ctx: Any) -> Feed:
     cfg = config.analysis
     min_width = max(cfg.width, cfg.people_width if cfg.people else 0)
     timeout = float(config.timeout)
-    common = {"name": config.name, "interval": float(config.analysis_interval),
+    common: dict[str, Any] = {"name": config.name, "interval": float(config.analysis_interval),
               "long_gop": config.long_gop, "open_timeout": timeout,
               "read_timeout": max(timeout, config.effective_stall_timeout),
               "min_width": min_width}
@@ -273,17 +273,17 @@ class CameraSource(StreamingSource):
                 w.set(m.CONGESTION, level, zone=name, **cam)
         local = datetime.now(self.tz)
         started = self.rules.evaluate(now, local, presence, r.tamper, r.frozen_seconds)
-        for zone, rule in started:
-            w.inc(m.EVENTS, zone=zone, rule=rule, **cam)
-            self.log.info("camera_event", camera=self.config.name, zone=zone, rule=rule)
+        for zone_name, rule in started:
+            w.inc(m.EVENTS, zone=zone_name, rule=rule, **cam)
+            self.log.info("camera_event", camera=self.config.name, zone=zone_name, rule=rule)
         camera_events.push(self.ctx.events, self.config.name,
                            {"location": self.config.location, "district": self.config.district},
                            started, self.rules.active(), self._snapshot_of(r))
         for zone in self.config.zones:
             w.set(m.ZONE_PRESENCE, 1 if presence.get(zone.name) else 0, zone=zone.name, **cam)
             w.set(m.ZONE_DWELL, self.rules.dwell(zone.name, now), zone=zone.name, **cam)
-        for (zone, rule), active in self.rules.active().items():
-            w.set(m.EVENT_ACTIVE, 1 if active else 0, zone=zone, rule=rule, **cam)
+        for (zone_name, rule), active in self.rules.active().items():
+            w.set(m.EVENT_ACTIVE, 1 if active else 0, zone=zone_name, rule=rule, **cam)
 
     # -- snapshot API ----------------------------------------------------------------------
 

@@ -20,13 +20,13 @@ if TYPE_CHECKING:
     from sitroom.api import DaemonAPI
 
 
-def _mqtt_factory(config, ctx):  # type: ignore[no-untyped-def]
+def _mqtt_factory(config, ctx):
     from sitroom_flood.mqtt import MqttSensors
 
     return MqttSensors(config, ctx)
 
 
-def _http_factory(config, ctx):  # type: ignore[no-untyped-def]
+def _http_factory(config, ctx):
     from sitroom_flood.http_ingest import HttpSensors
 
     return HttpSensors(config, ctx)

@@ -8,7 +8,7 @@ here is what lets one ingest pipeline serve both kinds.
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
@@ -21,7 +21,7 @@ SensorType = Literal["water_level", "rain_gauge", "tide"]
 Quantity = Literal[
     "level", "distance", "rain_rate", "rain", "rain_total", "battery", "battery_voltage", "signal"
 ]
-QUANTITIES: tuple[str, ...] = Quantity.__args__  # type: ignore[attr-defined]
+QUANTITIES: tuple[Quantity, ...] = get_args(Quantity)
 LEVELS = ("waspada", "siaga", "awas")
 """The Indonesian alert levels above Normal (0): Waspada (1), Siaga (2), Awas (3)."""
 
@@ -124,7 +124,7 @@ class PayloadMapping(ConfigModel):
         "absent means arrival time.",
     )
     senml_names: dict[str, Quantity] = Field(
-        default_factory=lambda: {q: q for q in QUANTITIES},
+        default_factory=lambda: {str(q): q for q in QUANTITIES},
         description="format=senml: record name (after the base name) -> quantity.",
     )
 

@@ -45,7 +45,7 @@ def direct_queue(handler: Any) -> type[asyncio.Queue[aiomqtt.Message]]:
     the acknowledgement, and never buffers unprocessed (already acknowledged) messages.
     """
 
-    class DirectQueue(asyncio.Queue):  # type: ignore[type-arg]
+    class DirectQueue(asyncio.Queue):
         def put_nowait(self, item: aiomqtt.Message) -> None:
             handler(item)
 

@@ -45,7 +45,7 @@ class JsonPath:
                     return []
             elif not isinstance(node, dict) or step not in node:
                 return []
-            node = node[step]  # type: ignore[index]
+            node = node[step]
         return [node]
 
 

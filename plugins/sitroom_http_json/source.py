@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sitroom.api import PollingSource, SourceError, fetch_bytes
+from sitroom.api import PollingSource, SourceContext, SourceError, fetch_bytes
 from sitroom_http_json.config import HttpJsonConfig
 from sitroom_http_json.mapping import CompiledMapping, LabelSet, MappedMetric, apply
 from sitroom_http_json.metrics import FIELD_ERRORS, MAPPED_SERIES, RESPONSE_SIZE
@@ -15,8 +15,8 @@ ERROR_REASONS = ("missing", "type", "label", "too_many_items", "duplicate")
 class HttpJsonSource(PollingSource):
     config: HttpJsonConfig
 
-    def __init__(self, config: HttpJsonConfig, ctx: object) -> None:
-        super().__init__(config, ctx)  # type: ignore[arg-type]
+    def __init__(self, config: HttpJsonConfig, ctx: SourceContext) -> None:
+        super().__init__(config, ctx)
         self._compiled = [CompiledMapping.compile(m) for m in config.metrics]
         self._written: dict[str, set[LabelSet]] = {m.name: set() for m in config.metrics}
         self._specs = {m.name: m.spec() for m in config.metrics}  # declared by metrics_for

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sitroom.api import PollingSource, SourceError, fetch_bytes
+from sitroom.api import PollingSource, SourceContext, SourceError, fetch_bytes
 from sitroom_projects import metrics as m
 from sitroom_projects.config import ProjectsConfig
 from sitroom_projects.progress import CriticalRule, PlanCurve, day_start, deadline
@@ -66,8 +66,8 @@ def _read_file(path: Path, max_bytes: int) -> bytes:
 class ProjectsSource(PollingSource):
     config: ProjectsConfig
 
-    def __init__(self, config: ProjectsConfig, ctx: object) -> None:
-        super().__init__(config, ctx)  # type: ignore[arg-type]
+    def __init__(self, config: ProjectsConfig, ctx: SourceContext) -> None:
+        super().__init__(config, ctx)
         self.zone = ZoneInfo(config.timezone)
         self.rule = CriticalRule(
             config.critical_deviation_points,

@@ -52,7 +52,11 @@ class DeviceConfig(ConfigModel):
     def _resolve_map(self) -> DeviceConfig:
         if (self.profile is None) == (self.map is None):
             raise ValueError("give exactly one of 'profile' (a file) or 'map' (inline)")
-        register_map = self.map if self.map is not None else load_profile(Path(self.profile))
+        if self.map is not None:
+            register_map = self.map
+        else:
+            assert self.profile is not None  # exactly one of the two, checked above
+            register_map = load_profile(Path(self.profile))
         if register_map.pump is not None and "pumps" not in self.model_fields_set:
             raise ValueError("the map has pump points: list the pumps this unit serves "
                              "(or pumps: [] to read only its station points)")

@@ -44,7 +44,7 @@ def sitroom_routes(daemon: DaemonAPI) -> list[Route]:
 
 
 @hookimpl
-def sitroom_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def sitroom_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from sitroom_registry.cli import add_parser
 
     add_parser(subparsers)

@@ -83,7 +83,7 @@ def cmd_import(store: RegistryStore, args: argparse.Namespace, config: Any) -> i
         config.allow_networks if config else (),
         config.allowed_ports
         if config
-        else RegistryConfig.model_fields["allowed_ports"].default_factory(),  # type: ignore[misc]
+        else RegistryConfig.model_fields["allowed_ports"].get_default(call_default_factory=True),
     )
     bbox = config.bbox if config else BoundingBox()
     prefix = config.camera_prefix if config else "reg-"
@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
         store.close()
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     common = argparse.ArgumentParser(add_help=False)
     where = common.add_mutually_exclusive_group()
     where.add_argument("--db", help="the registry's SQLite file")

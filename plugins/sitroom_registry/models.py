@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pydantic import (
@@ -48,7 +48,7 @@ DISTRICTS = (
 )
 _DISTRICT_KEYS = {re.sub(r"[^a-z]", "", d.lower()): d for d in DISTRICTS}
 OwnerType = Literal["citizen", "business", "office", "school", "government"]
-OWNER_TYPES: tuple[str, ...] = OwnerType.__args__  # type: ignore[attr-defined]
+OWNER_TYPES: tuple[str, ...] = get_args(OwnerType)
 PROTOCOLS = ("rtsp", "http", "https")
 _SECRET_QUERY_KEYS = {"user", "username", "pwd", "pass", "passwd", "password", "token", "auth"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -10,6 +10,7 @@ the metrics. The HTTP routes call the methods below; they never touch SQLite the
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 import hashlib
 import ipaddress
@@ -272,7 +273,7 @@ class RegistrySource(StreamingSource):
         store = self.store
         return await store.call(store.store.list, status, district)
 
-    async def audit(self, reg_id: str) -> list[dict[str, Any]]:
+    async def audit(self, reg_id: str) -> builtins.list[dict[str, Any]]:
         store = self.store
         await store.call(store.store.get, reg_id)  # 404 for unknown ids
         return await store.call(store.store.audit, reg_id)
@@ -329,7 +330,7 @@ class RegistrySource(StreamingSource):
         self.changed()
         return row
 
-    async def sd_targets(self) -> list[dict[str, Any]]:
+    async def sd_targets(self) -> builtins.list[dict[str, Any]]:
         """Prometheus HTTP SD groups: host:port per active camera, descriptive labels."""
         rows = await self.list("active")
         groups = []

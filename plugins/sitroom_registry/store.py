@@ -20,6 +20,7 @@ export and audit never join it.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 import json
 import os
@@ -256,7 +257,7 @@ class RegistryStore:
         ).fetchone()
         return (row["username"], row["password"]) if row else (None, None)
 
-    def publishable(self) -> list[tuple[dict[str, Any], tuple[str | None, str | None]]]:
+    def publishable(self) -> builtins.list[tuple[dict[str, Any], tuple[str | None, str | None]]]:
         """Active registrations with their credentials: what becomes camera sources.
 
         The one read that pairs the two tables, for the one consumer that needs both.
@@ -270,7 +271,7 @@ class RegistryStore:
         )
         return {(r[0], r[1]): int(r[2]) for r in rows}
 
-    def audit(self, reg_id: str) -> list[dict[str, Any]]:
+    def audit(self, reg_id: str) -> builtins.list[dict[str, Any]]:
         rows = self.conn.execute(
             "SELECT at, actor, action, from_status, to_status, detail FROM audit_log "
             "WHERE registration_id = ? ORDER BY id",
@@ -367,7 +368,7 @@ class RegistryStore:
             self._audit(conn, reg_id, actor, action, before, after, detail)
         return self.get(reg_id)
 
-    def claim_for_probe(self, limit: int) -> list[dict[str, Any]]:
+    def claim_for_probe(self, limit: int) -> builtins.list[dict[str, Any]]:
         """Move up to `limit` pending registrations to probing; return them."""
         with self._write() as conn:
             ids = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 
 from sitroom.api import SourceContext
@@ -124,12 +124,12 @@ class SocialCore:
                                                               STATE_FILE))
         if problem:
             self.ctx.log.warning("social_state_reset", problem=problem)
-        known: dict[str, tuple[str, ...]] = {}
+        known: dict[str, Hashable] = {}
         for topic in self.topics.names:
             known[topic] = (topic,)
             for district in (*self.gazetteer.districts, UNKNOWN):
                 known[f"{topic}|{district}"] = (topic, district)
-        self.trend.restore(self.state.baselines, known)  # type: ignore[arg-type]
+        self.trend.restore(self.state.baselines, known)
         m = self.metrics
         m.inc(POSTS_SEEN, 0)
         m.inc(POSTS_DUPLICATE, 0)

@@ -60,7 +60,7 @@ def render(store: MetricStore, openmetrics: bool = False) -> str:
         for owned in family.by_owner.values():
             for series in owned.values():
                 line = series.line
-                if line is None:
+                if line is None:  # not a histogram: value is a float (no check on the hot path)
                     line = series.line = series.prefix + fmt(series.value) + "\n"  # type: ignore[arg-type]
                 append(line)
     if openmetrics:

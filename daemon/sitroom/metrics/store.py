@@ -89,10 +89,6 @@ class Family:
         return sum(len(s) for s in self.by_owner.values())
 
 
-class SeriesLimitExceeded(Exception):
-    pass
-
-
 class MetricStore:
     """All series the daemon exposes, keyed by family then owner."""
 
@@ -205,7 +201,7 @@ class MetricWriter:
             raise ValueError(f"counter {spec.name} cannot decrease")
         series = self._series(spec, labels)
         if series is not None:
-            series.value += amount  # type: ignore[operator]
+            series.value += amount  # type: ignore[operator]  # counters and gauges hold floats
             series.updated = time.monotonic()
             series.line = None
 

@@ -80,8 +80,7 @@ class World:
             site = web.TCPSite(self._runner, self.config.host, self.control_port)
             await site.start()
             if self.control_port == 0:
-                server = site._server  # aiohttp exposes the bound port only here
-                self.control_port = int(server.sockets[0].getsockname()[1])  # type: ignore
+                self.control_port = int(self._runner.addresses[0][1])
         except BaseException:
             await self.stop()
             raise
