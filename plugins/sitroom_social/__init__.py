@@ -72,7 +72,7 @@ def sitroom_simulators() -> list[SimulatorSpec]:
 
 
 @hookimpl
-def sitroom_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def sitroom_cli(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from sitroom_social.cli import add_parser
 
     add_parser(subparsers)

@@ -92,7 +92,7 @@ def cmd_classify(args: argparse.Namespace, stdin: TextIO | None = None,
     return 1 if failed else 0
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     social = subparsers.add_parser("social", help="social feed tools")
     sub = social.add_subparsers(dest="social_command", required=True)
     classify = sub.add_parser(

@@ -18,6 +18,7 @@ only asks for the stem of a word that could stem to one of its roots (see topics
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
 
@@ -30,7 +31,7 @@ _MIN_REST = 4
 
 
 @lru_cache(maxsize=1)
-def _stemmer():  # type: ignore[no-untyped-def]
+def _stemmer() -> Any:
     """Sastrawi's stemmer without its own cache (an unbounded dict): ours is bounded."""
     return StemmerFactory().create_stemmer().delegatedStemmer
 
