@@ -95,7 +95,7 @@ class TamperConfig(ConfigModel):
 
     enabled: bool = Field(default=True, description="false: no tamper readings or events.")
     kinds: list[TamperKind] = Field(
-        default_factory=lambda: ["covered", "blinded", "defocused", "moved"], min_length=1,
+        default_factory=lambda: list(get_args(TamperKind)), min_length=1,
         description="The tamper kinds reported (use enabled: false to report none).",
     )
     flat_std: float = Field(

@@ -87,15 +87,15 @@ class ViewMatcher:
     """Finds the current view inside a reference picture with ORB features and RANSAC."""
 
     def __init__(self) -> None:
-        self.orb = cv2.ORB_create(nfeatures=500, fastThreshold=10, edgeThreshold=15,
+        self.orb = cv2.ORB.create(nfeatures=500, fastThreshold=10, edgeThreshold=15,
                                   patchSize=15)
         self.matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
 
-    def features(self, grey: np.ndarray) -> tuple[list, np.ndarray | None]:  # type: ignore[type-arg]
+    def features(self, grey: np.ndarray) -> tuple[list[cv2.KeyPoint], np.ndarray | None]:
         keypoints, descriptors = self.orb.detectAndCompute(grey, None)
         return list(keypoints), descriptors
 
-    def locate(self, reference: tuple[list, np.ndarray | None], grey: np.ndarray  # type: ignore[type-arg]
+    def locate(self, reference: tuple[list[cv2.KeyPoint], np.ndarray | None], grey: np.ndarray
                ) -> ViewMove | None:
         """The move from `reference` (its features) to `grey`, or None when not found."""
         ref_points, ref_desc = reference
@@ -106,8 +106,8 @@ class ViewMatcher:
         good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.8 * p[1].distance]
         if len(good) < MIN_INLIERS:
             return None
-        src = np.float32([points[m.queryIdx].pt for m in good])
-        dst = np.float32([ref_points[m.trainIdx].pt for m in good])
+        src = np.array([points[m.queryIdx].pt for m in good], np.float32)
+        dst = np.array([ref_points[m.trainIdx].pt for m in good], np.float32)
         matrix, inliers = cv2.estimateAffinePartial2D(src, dst, ransacReprojThreshold=3.0)
         if matrix is None or inliers is None or int(inliers.sum()) < MIN_INLIERS:
             return None
@@ -150,7 +150,7 @@ class ReferenceScene:
         self.sharpness: float = 0.0
         self.deviation: float = 0.0  # grey-level standard deviation of the mean picture
         self.frames = 0
-        self._features: tuple[list, np.ndarray | None] | None = None  # type: ignore[type-arg]
+        self._features: tuple[list[cv2.KeyPoint], np.ndarray | None] | None = None
 
     def start(self, small: np.ndarray, raw: np.ndarray, sharpness: float) -> None:
         """Begin again from this picture (first frame, a followed move, a new normal)."""
@@ -179,7 +179,7 @@ class ReferenceScene:
         self.anchor = raw.copy()
         self._features = None
 
-    def features(self, matcher: ViewMatcher) -> tuple[list, np.ndarray | None]:  # type: ignore[type-arg]
+    def features(self, matcher: ViewMatcher) -> tuple[list[cv2.KeyPoint], np.ndarray | None]:
         """The anchor's features, computed once per anchor (only when a view is checked)."""
         if self._features is None:
             assert self.anchor is not None
