@@ -30,7 +30,7 @@ from sitroom.context import SourceContext
 from sitroom.declarations import PollingSource, SourceKind, StreamingSource
 from sitroom.events.manager import EventManager, SourceEvents
 from sitroom.metrics.exposition import render
-from sitroom.metrics.store import MetricStore
+from sitroom.metrics.store import MetricRef, MetricStore
 from sitroom.plugins import load_plugins
 
 
@@ -142,10 +142,11 @@ class SourceHarness:
 
     # -- reading results ------------------------------------------------------------------
 
-    def value(self, name: str, /, **labels: object) -> float | None:
+    def value(self, name: MetricRef, /, **labels: object) -> float | None:
+        """A series' value by its spec (or family name); None when it was never written."""
         return self.metrics.get(name, **labels)
 
-    def samples(self, name: str) -> dict[tuple[str, ...], float]:
+    def samples(self, name: MetricRef) -> dict[tuple[str, ...], float]:
         return self.metrics.samples(name)
 
     def active_events(self) -> dict[str, list[dict[str, str]]]:

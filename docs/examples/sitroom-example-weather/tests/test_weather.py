@@ -7,13 +7,14 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 from conftest import WeatherService
 
 import sitroom_weather
-from sitroom.api import SourceError, SourceHarness, kinds_of, serving
+from sitroom.api import Source, SourceError, SourceHarness, kinds_of, serving
 from sitroom_weather.metrics import HUMIDITY, OBSERVED, RAIN, READINGS, TEMPERATURE
 from sitroom_weather.monitoring import LAYOUT, export
 from sitroom_weather.routes import weather_route
@@ -33,8 +34,10 @@ async def test_reads_every_station(weather_service: WeatherService, tmp_path: Pa
     async with SourceHarness.from_plugin(sitroom_weather, config, base_dir=tmp_path) as h:
         await h.collect()
         for station in ("simpang-lima", "tugu-muda"):
-            assert 25 < h.value(TEMPERATURE, station=station) < 35
-            assert 0 <= h.value(HUMIDITY, station=station) <= 1
+            temperature = h.value(TEMPERATURE, station=station)  # None: never written
+            humidity = h.value(HUMIDITY, station=station)
+            assert temperature is not None and 25 < temperature < 35
+            assert humidity is not None and 0 <= humidity <= 1
             assert h.value(READINGS, station=station) == 1
         assert "weather.key" not in repr(h.config)
         assert weather_service.key not in h.config.model_dump_json()
@@ -82,6 +85,7 @@ def test_config_refuses_bad_input() -> None:
     good = {"kind": "weather_station", "name": "w", "url": "http://127.0.0.1:1/",
             "api_key": "k", "stations": ["a"]}
     kind.config_model.model_validate(good)
+    bad: dict[str, Any]
     for bad in ({"stations": []}, {"url": "not a url"}, {"api_key_file": "/nonexistent/k"},
                 {"colour": "blue"}):
         with pytest.raises(ValueError):
@@ -94,11 +98,16 @@ async def test_route_serves_the_last_readings(weather_service: WeatherService) -
     async with SourceHarness.from_plugin(sitroom_weather, config) as h:
         await h.collect()
 
-        class Daemon:  # any object with DaemonAPI's members will do
-            def source(self, name: str, kind: str | None = None) -> object:
+        class Daemon:  # any object with DaemonAPI's members will do (it is a Protocol)
+            config_dir = state_dir = Path(".")
+
+            def source(self, name: str, kind: str | None = None) -> Source | None:
                 return h.source if name == "w" else None
 
-        route = weather_route(Daemon())  # type: ignore[arg-type]
+            def sources(self, kind: str | None = None) -> list[Source]:
+                return [h.source]
+
+        route = weather_route(Daemon())
         app = aiohttp.web.Application()
         app.router.add_route(route.method, route.path, route.handler)
         async with serving(app, "127.0.0.1", 0) as port, aiohttp.ClientSession() as session:
