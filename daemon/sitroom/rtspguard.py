@@ -166,9 +166,8 @@ class RtspRelay:
     """Listen on 127.0.0.1:<ephemeral>; relay each connection to the pinned address only.
 
     Use as `async with RtspRelay(ip, port) as relay: open(relay.url(original))`.
-    `blocked` names why the relay last cut a session ("redirect", "protocol"), and
-    `redirects` counts the redirects refused, so callers can report the real cause of the
-    error FFmpeg then sees.
+    `blocked` names why the relay last cut a session ("redirect", "protocol"), so callers
+    can report the real cause of the error FFmpeg then sees.
     """
 
     def __init__(self, address: str, port: int, connect_timeout: float = 10.0) -> None:
@@ -177,7 +176,6 @@ class RtspRelay:
         self.connect_timeout = connect_timeout
         self.port = 0
         self.blocked: str | None = None
-        self.redirects = 0
         self.connections = 0
         self._server: asyncio.Server | None = None
         self._closed = False
@@ -262,8 +260,6 @@ class RtspRelay:
                     data = guard.feed(data)
                 except RelayBlocked as exc:
                     self.blocked = exc.reason
-                    if exc.reason == "redirect":
-                        self.redirects += 1
                     log.warning("rtsp_relay_blocked", reason=exc.reason)
                     return
             if data:
