@@ -69,8 +69,8 @@ def test_a_missing_extra_is_reported_with_its_pip_command_and_the_rest_load() ->
                  "extra of sitroom)",
         "fix": "pip install 'sitroom[registry]'",
     }]
-    loaded = {p["name"] for p in report["plugins"]}
-    assert loaded == builtin_plugins() - {"cameras", "registry"}
+    loaded = {p["name"] for p in report["plugins"]} & builtin_plugins()  # others installed
+    assert loaded == builtin_plugins() - {"cameras", "registry"}          # may load as well
     assert {"modbus_pump_station", "mqtt_sensors", "rss", "http_json"} <= set(report["kinds"])
     assert "camera" not in report["kinds"] and "cameras" not in report["simulators"]
     log = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
@@ -107,7 +107,7 @@ def test_a_third_party_plugin_with_a_missing_extra_is_refused_before_its_import(
                  "installed (the 'fancy' extra of sitroom-needs-extra)",
         "fix": "pip install 'sitroom-needs-extra[fancy]'",
     }]
-    assert {p["name"] for p in report["plugins"]} == builtin_plugins()
+    assert {p["name"] for p in report["plugins"]} >= builtin_plugins()
 
 
 def test_a_bug_in_a_plugin_is_not_blamed_on_an_extra() -> None:
