@@ -8,6 +8,8 @@ river at Siaga, and its advice differs.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sitroom.api import EventSpec, Text
 from sitroom_flood.config import SensorConfig
 
@@ -90,7 +92,7 @@ EVENTS = (*FLOOD_LEVELS.values(), *RAIN_LEVELS.values(), RISING_FAST)
 
 
 def text_fields(sensor_id: str, sensor: SensorConfig, value: float | None
-                ) -> dict[str, str]:
+                ) -> dict[str, Any]:
     """Labels and the ready-made optional parts the templates above expect."""
     fields = {"sensor": sensor_id, "location": sensor.location, "district": sensor.district,
               "river": sensor.river,

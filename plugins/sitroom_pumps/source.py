@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 from sitroom.api import PollingSource, SourceContext, SourceError
 from sitroom_pumps import events as ev
@@ -99,7 +100,7 @@ class PumpStation(PollingSource):
         # pumps whose fault flag is derived from a fault code (the map has no fault bit)
         roles_by_pump: dict[str, set[str]] = {}
         for point in self.points:
-            if point.pump is not None:
+            if point.pump is not None and point.spec.role is not None:
                 roles_by_pump.setdefault(point.pump, set()).add(point.spec.role)
         self.derived_fault = {
             pump for pump, roles in roles_by_pump.items()
@@ -169,7 +170,7 @@ class PumpStation(PollingSource):
         all-clear (comms loss has its own rule)."""
         events, get, station = self.ctx.events, self.metrics.get, self.station
         info = self.config.station
-        where = {"station": station, "station_name": info.name or station,
+        where: dict[str, Any] = {"station": station, "station_name": info.name or station,
                  "district": info.district}
         named = f" ({info.name or station})"
         pumps = sorted({p.pump for p in self.points if p.pump is not None})

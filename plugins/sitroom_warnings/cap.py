@@ -206,9 +206,9 @@ def read_document(root: Element, *, default_expiry: float, now: float) -> Docume
                 except Refused as exc:
                     document.refused.append(exc.reason)
                 continue
-            for link in _children(entry, "link"):
-                href = link.get("href", "")
-                if href and link.get("rel", "alternate") in ("alternate", "related"):
+            for element in _children(entry, "link"):
+                href = element.get("href", "")
+                if href and element.get("rel", "alternate") in ("alternate", "related"):
                     document.links.append(href)
                     break
         return document
