@@ -97,3 +97,32 @@ def test_shipped_topics_name_an_agency_and_stay_few() -> None:
     topics = default_topics()
     assert 8 < len(topics) <= 20  # label values: bounded, and named in alerts and boards
     assert all(spec.agency and spec.description for spec in topics.values())
+
+
+@pytest.mark.parametrize("text", [
+    "mulut lu ky sampah",                      # an insult, not litter
+    "acara ini kyk sampah bgt",
+    "dasar artis murahan, sampah",
+    "pejabat itu maling semua, merampok uang rakyat",  # officials, not street crime
+    "operator merampok pulsa kita tiap bulan",
+    "alhamdulillah banjir orderan hari ini",   # praise and orders, not water
+    "postingannya dibanjiri pujian netizen",
+    "PSIS tumbang di tangan Persib",           # a team, not a tree
+    "jangan menggunakan kekerasan ya pak",     # advice, no event
+    "ketika hujan disertai petir, sebaiknya jangan berteduh di bawah pohon",
+    "kaget kayak disambar petir dengernya",
+    "obat ini membunuh sel kanker",            # a health explainer
+])
+def test_figurative_uses_and_advice_are_not_incidents(matcher: TopicMatcher, text: str) -> None:
+    assert matcher.match(tokens(text)) == []
+
+
+@pytest.mark.parametrize(("text", "topic"), [
+    ("warga buang sampah sembarangan di kali Banjir Kanal", "sampah"),
+    ("motor saya dicuri di depan rumah semalam", "kriminalitas"),
+    ("dua petani tewas tersambar petir di sawah", "petir"),
+    ("tim SAR mencari korban longsor di Gunungpati", "longsor"),
+    ("pohon tumbang menimpa mobil di jalan Pahlawan", "pohon_tumbang"),
+])
+def test_plain_reports_still_match(matcher: TopicMatcher, text: str, topic: str) -> None:
+    assert topic in matcher.match(tokens(text))
