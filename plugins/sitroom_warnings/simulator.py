@@ -88,7 +88,7 @@ class Story:
                  for s in ("semarang-utara", "genuk", "gayamsari")]
         self.files = {
             f"CJT{day}001": cap_alert(
-                identifier=f"CJT{day}001", sender="BMKG", sent=start + 60,
+                identifier=f"CJT{day}001", sender="BMKG", sent=start,
                 event="Hujan Lebat disertai Kilat/Petir dan Angin Kencang",
                 severity="Severe", urgency="Immediate", certainty="Likely", areas=north,
                 expires=start + self.cycle - 60,
@@ -96,7 +96,7 @@ class Story:
                 description="Waspada potensi hujan lebat disertai kilat/petir dan angin "
                             "kencang di Kota Semarang bagian utara."),
             f"CJT{day}002": cap_alert(
-                identifier=f"CJT{day}002", sender="BMKG", sent=start + 60,
+                identifier=f"CJT{day}002", sender="BMKG", sent=start,
                 event="Hujan Sedang - Lebat", severity="Moderate", urgency="Expected",
                 certainty="Likely",
                 areas=[("Kec. Kaliwungu, Kab. Kendal", _square(-6.955, 110.255)),
@@ -128,7 +128,7 @@ class Story:
                     "BANJIR ANTARA 10 hingga 70 SENTIMETER")]
         entries = ""
         for parent, area, slug, severity, depth in reports:
-            sent = self.start + 300
+            sent = self.start  # never ahead of the clock: the cycle has begun
             identifier = f"{parent}.{area.replace(' ', '_')}.{_stamp(sent)}"
             alert = cap_alert(
                 identifier=identifier, sender="BPBD.SEMARANGKOTA.GO.ID", sent=sent,
@@ -147,7 +147,7 @@ class Story:
                 f"<updated>{_stamp(self.start)}</updated>{entries}</feed>")
 
     def quakes(self) -> list[dict[str, str]]:
-        felt = self.start + 600
+        felt = self.start
         far = self.start - 86400
         return [_quake(felt, "7.06 LS", "110.33 BT", "4.1", "8 km",
                        "Pusat gempa berada di darat 12 km Barat Daya Kota Semarang",

@@ -58,7 +58,7 @@ async def test_petabencana_flood_states_expire_after_the_documented_six_hours(si
                       certainty="Observed") == 1
         start = clock.now - clock.now % 3600
         assert h.value("sitroom_cap_alert_expires_timestamp_seconds", event="FLOODING",
-                       area="gayamsari") == pytest.approx(start + 300 + 6 * 3600)
+                       area="gayamsari") == pytest.approx(start + 6 * 3600)
 
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
@@ -188,3 +188,14 @@ def test_polygons_cover_the_kecamatan_whose_centre_they_hold():
     far = ((-7.8, 110.3), (-7.8, 110.4), (-7.7, 110.4))
     assert alert_areas(_area("Kab. Bantul", far)) == {"outside"}
     assert alert_areas(_area("Kota Semarang")) == {"semarang"}
+
+
+async def test_the_simulator_never_reports_from_the_future(simulator, clock):
+    """In the first minutes of its cycle the simulator once stamped reports ahead of the
+    clock, so the demo's flood states vanished for five minutes every hour."""
+    clock.now = clock.now - clock.now % 3600 + 1  # one second into the simulator's cycle
+    config = {"kind": "cap_feed", "name": "petabencana", "flood_states": True,
+              "url": f"{simulator}/floods?minimum_state=1&format=xml&geoformat=cap"}
+    async with harness(config, clock) as h:
+        await h.collect()
+        assert h.value("sitroom_cap_flood_state", area="gayamsari") == 3
