@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
@@ -153,10 +153,52 @@ class SourceConfig(ConfigModel):
     enabled: bool = True
 
 
+class TokenConfig(ConfigModel):
+    """A bearer token with a scope, for a machine (Grafana, Prometheus, an ingest script)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9@._:-]{1,64}$")
+    scope: Literal["viewer", "operator", "admin"]
+    token: SecretStr = Field(description="Give token_file; at least 16 characters.")
+
+    @field_validator("token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("token: at least 16 characters")
+        return value
+
+
+class UserConfig(ConfigModel):
+    """A person who logs in to /console: a scope and a scrypt hash (`sitroom hash-password`)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9@._-]{1,64}$")
+    scope: Literal["viewer", "operator", "admin"]
+    password_hash: SecretStr = Field(description="Give password_hash_file.")
+
+    @field_validator("password_hash")
+    @classmethod
+    def _hash_format(cls, value: SecretStr) -> SecretStr:
+        from sitroom.auth import check_hash_format
+
+        check_hash_format(value.get_secret_value())
+        return value
+
+
 class AuthConfig(ConfigModel):
-    """Bearer token for state-changing and image endpoints (give `token_file`)."""
+    """Who may do what: scoped bearer tokens, console users, the session cookie.
+
+    `token` (give `token_file`) is the original single API token: it has the `admin` scope.
+    """
 
     token: SecretStr | None = None
+    tokens: list[TokenConfig] = Field(default_factory=list)
+    users: list[UserConfig] = Field(default_factory=list)
+    session_ttl: Duration = Field(default=8 * 3600.0, gt=0, le=7 * 86400)
+    cookie_secure: bool = Field(
+        default=True,
+        description="Mark the session cookie Secure (sent over HTTPS only). Turn off only "
+        "when the console is reached over plain HTTP on loopback (demo, tests).",
+    )
     generate_if_missing: bool = Field(
         default=False,
         description="Create token_file with a random token when absent (demo setups).",
@@ -173,6 +215,33 @@ class AuthConfig(ConfigModel):
                 with os.fdopen(fd, "w") as handle:
                     handle.write(secrets.token_urlsafe(32) + "\n")
         return data
+
+
+class WebConfig(ConfigModel):
+    """The pages: an optional map tile source (an air-gapped city leaves it out)."""
+
+    tile_url: str | None = Field(
+        default=None,
+        pattern=r"^https://[A-Za-z0-9.-]+(:[0-9]+)?/[^\s\"'<>]*\{z\}[^\s\"'<>]*$",
+        description="Slippy-map tiles, e.g. https://tiles.example.id/{z}/{x}/{y}.png; "
+        "absent: no map, coordinates are typed.",
+    )
+    tile_attribution: str = Field(default="", max_length=200)
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="CIDRs of reverse proxies whose X-Forwarded-For names the client "
+        "(login rate limits).",
+    )
+    login_per_minute: float = Field(default=10.0, gt=0)
+    login_burst: int = Field(default=5, ge=1)
+
+    @property
+    def tile_origin(self) -> str | None:
+        """`https://host[:port]`: what the Content-Security-Policy lets images load from."""
+        if self.tile_url is None:
+            return None
+        scheme, _, rest = self.tile_url.partition("://")
+        return f"{scheme}://{rest.split('/', 1)[0]}"
 
 
 class LimitsConfig(ConfigModel):
@@ -261,6 +330,7 @@ class DaemonConfig(ConfigModel):
     )
     log_level: str = Field(default="info", pattern="^(debug|info|warning|error)$")
     auth: AuthConfig = AuthConfig()
+    web: WebConfig = WebConfig()
     limits: LimitsConfig = LimitsConfig()
     alerting: AlertingConfig = AlertingConfig()
     city: str = "Semarang"

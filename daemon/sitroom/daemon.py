@@ -26,6 +26,7 @@ from aiohttp import web
 
 from sitroom import __version__
 from sitroom import selfmetrics as sm
+from sitroom.auth import Scope
 from sitroom.config import ConfigError, DaemonConfig, register_secrets
 from sitroom.declarations import DaemonAPI
 from sitroom.events.service import EventService
@@ -33,6 +34,7 @@ from sitroom.metrics.runtime import RuntimeMetrics
 from sitroom.metrics.store import MetricStore, MetricWriter
 from sitroom.plugins import PluginFailure, PluginSet, load_plugins
 from sitroom.secrets import redactor
+from sitroom.sessions import SessionStore
 from sitroom.source_manager import PluginView, SourceManager
 from sitroom.supervisor import SourceRunner
 from sitroom.validation import LoadedConfig, load_config
@@ -59,6 +61,7 @@ class Daemon:
         self.events = EventService(self.core)
         self._state_dir: Path | None = None
         self.daemon_config = DaemonConfig()
+        self.sessions = SessionStore(float(self.daemon_config.auth.session_ttl))
         self.manager = SourceManager(
             plugins=self.plugins,
             store=self.store,
@@ -98,6 +101,16 @@ class Daemon:
     def token(self) -> str | None:
         token = self.daemon_config.auth.token
         return token.get_secret_value() if token is not None else None
+
+    def scoped_tokens(self) -> list[tuple[str, str, Scope]]:
+        """(name, token, scope) for every bearer token; the single `token` is `admin`."""
+        auth = self.daemon_config.auth
+        tokens: list[tuple[str, str, Scope]] = [
+            (t.name, t.token.get_secret_value(), t.scope) for t in auth.tokens
+        ]
+        if auth.token is not None:
+            tokens.append(("api", auth.token.get_secret_value(), "admin"))
+        return tokens
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -224,6 +237,11 @@ class Daemon:
     def _apply_daemon_config(self, config: LoadedConfig) -> None:
         self.daemon_config = config.daemon
         register_secrets(config.daemon, redactor)
+        auth = config.daemon.auth
+        self.sessions.ttl = float(auth.session_ttl)
+        scopes = {user.name: user.scope for user in auth.users}
+        for session_user in self.sessions.users():  # removed or changed users log in again
+            self.sessions.drop_user_unless(session_user, scopes.get(session_user))
         for validated in config.sources.values():
             register_secrets(validated.config, redactor)
 

@@ -213,21 +213,41 @@ Handler = Callable[["web.Request"], Awaitable["web.StreamResponse"]]
 
 @dataclass(frozen=True)
 class Route:
-    """An HTTP route a plugin serves under `/api/v1/`.
+    """An HTTP route a plugin serves: an API route under `/api/v1/`, or a page.
 
-    `auth=True` (the default) makes the core demand the daemon's bearer token: anything that
-    changes state or shows images must keep it. Public routes (citizen registration) set
-    `auth=False` and are responsible for their own rate limits.
+    Who may call it: `auth=False` makes it public (the plugin then rate-limits it itself);
+    otherwise `scope` names the least scope needed (`viewer`: console and images,
+    `operator`: registrations, `admin`: reload, ingest; the default, so a route that forgets
+    to say stays closed). A bearer token or a console session (cookie) proves the scope; a
+    session must also carry the CSRF token on anything but GET/HEAD.
+
+    `page=True` routes are HTML pages and may live anywhere but the core's own paths; a
+    page that needs a scope sends a visitor without a session to the login page; `nav`
+    puts it in the menu (public pages for everyone, others once logged in).
     """
 
     method: str
     path: str
     handler: Handler
     auth: bool = True
+    scope: str = "admin"
+    page: bool = False
+    nav: tuple[str, str] | None = None  # a page's menu label (Indonesian, English)
 
     def __post_init__(self) -> None:
-        if not self.path.startswith("/api/v1/"):
+        if self.scope not in ("viewer", "operator", "admin"):
+            raise ValueError(f"route {self.path!r}: scope must be viewer, operator or admin")
+        if self.page:
+            reserved = ("/api/", "/-/", "/metrics", "/static/", "/login", "/logout", "/lang/")
+            if not self.path.startswith("/") or self.path.startswith(reserved):
+                raise ValueError(f"page {self.path!r} may not use a core path")
+        elif not self.path.startswith("/api/v1/"):
             raise ValueError(f"plugin route {self.path!r} must live under /api/v1/")
+
+    @property
+    def needs(self) -> str | None:
+        """The scope a caller must hold, or None for a public route."""
+        return self.scope if self.auth else None
 
 
 SimulatorRunner = Callable[[Any], Coroutine[Any, Any, None]]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Awaitable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pluggy
@@ -44,9 +45,15 @@ def sitroom_routes(daemon: DaemonAPI) -> list[Route]:
     """Return HTTP routes served under `/api/v1/` (ingest endpoints, snapshots, APIs).
 
     `daemon` finds live sources by name (`daemon.source(name, kind=...)`), so an ingest
-    route can hand a payload to the source it names. Routes require the bearer token unless
-    they set `auth=False`.
+    route can hand a payload to the source it names. Routes need a scope (default `admin`)
+    unless they set `auth=False`; `Route(page=True)` serves an HTML page (see `Route`).
     """
+
+
+@hookspec
+def sitroom_templates() -> list[Path]:
+    """Return directories of Jinja2 templates the plugin's pages render (after the core's
+    `base.html`, which they extend). Name templates after the plugin to avoid clashes."""
 
 
 @hookspec

@@ -17,6 +17,7 @@ import inspect
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -122,6 +123,18 @@ class PluginSet:
             routes.extend(found)
         return routes
 
+    def template_dirs(self) -> list[Path]:
+        """Every plugin's template directories (those that exist)."""
+        found: list[Path] = []
+        for name, results in self.call("sitroom_templates", "templates"):
+            try:
+                dirs = [Path(d) for d in _flatten(results, (str, Path), "sitroom_templates")]
+            except TypeError as exc:
+                self.record_failure(name, "templates", exc)
+                continue
+            found.extend(d for d in dirs if d.is_dir())
+        return found
+
     def record_failure(self, plugin: str, stage: str, exc: BaseException) -> None:
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         needs = self.needs.get(plugin)
@@ -140,13 +153,14 @@ class PluginSet:
         self.loaded.pop(plugin, None)
 
 
-def _flatten(results: list[Any], expected: type, hook: str) -> list[Any]:
+def _flatten(results: list[Any], expected: type | tuple[type, ...], hook: str) -> list[Any]:
     """A hook's results (each a list) as one list, refusing objects of the wrong type."""
     items: list[Any] = []
     for result in results:
         for item in result or []:
             if not isinstance(item, expected):
-                raise TypeError(f"{hook} returned {type(item).__name__}, not {expected.__name__}")
+                wanted = getattr(expected, "__name__", "a path")
+                raise TypeError(f"{hook} returned {type(item).__name__}, not {wanted}")
             items.append(item)
     return items
 

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import quote
 
 import structlog
 from aiohttp import web
 
 from sitroom import selfmetrics as sm
+from sitroom import webui as pages
+from sitroom.auth import Principal, Scope, match_token
 from sitroom.declarations import Handler, Route
 from sitroom.metrics.exposition import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, render
 from sitroom.secrets import redactor
+from sitroom.sessions import CSRF_COOKIE, SESSION_COOKIE
+from sitroom.webui import SESSION_KEY, check_csrf, login, security_headers
 
 if TYPE_CHECKING:
     from sitroom.daemon import Daemon
 
 log = structlog.get_logger("sitroom.web")
 DAEMON_KEY: web.AppKey[Daemon] = web.AppKey("daemon")
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class ScrapeTimer:
@@ -47,21 +52,53 @@ def bearer_token(request: web.Request) -> str | None:
     return token.strip()
 
 
-def check_token(request: web.Request) -> None:
-    """Raise 401/403 unless the request carries the daemon's bearer token.
+def principal_of(request: web.Request) -> Principal | None:
+    """Who is asking: a bearer token's principal, else a console session's, else None."""
+    token = bearer_token(request)
+    if token is not None:
+        return match_token(token, request.app[DAEMON_KEY].scoped_tokens())
+    session = request.get(SESSION_KEY)
+    return session.principal if session is not None else None
 
-    With no token configured, protected endpoints stay closed rather than open: an operator
-    who forgot `auth.token_file` must not end up with an unauthenticated reload or camera feed.
+
+async def require(request: web.Request, scope: Scope) -> Principal:
+    """Raise 401/403 unless the caller holds `scope`; sessions also need CSRF to change state.
+
+    With no token and no user configured, protected endpoints stay closed rather than open:
+    an operator who forgot `auth.token_file` must not end up with an unauthenticated reload
+    or camera feed.
     """
-    expected = request.app[DAEMON_KEY].token
-    if expected is None:
+    daemon = request.app[DAEMON_KEY]
+    if not daemon.scoped_tokens() and not daemon.daemon_config.auth.users:
         raise web.HTTPForbidden(text="no API token configured (daemon.auth.token_file)\n")
-    given = bearer_token(request)
-    if given is None or not hmac.compare_digest(given.encode(), expected.encode()):
+    principal = principal_of(request)
+    if principal is None:
         raise web.HTTPUnauthorized(
             text="missing or wrong bearer token\n",
             headers={"WWW-Authenticate": 'Bearer realm="sitroom"'},
         )
+    if not principal.allows(scope):
+        raise web.HTTPForbidden(text=f"this needs the {scope} scope\n")
+    if principal.via == "session" and request.method not in ("GET", "HEAD"):
+        form = await request.post() if request.content_type in FORM_TYPES else None
+        check_csrf(request, form)
+    return principal
+
+
+def check_token(request: web.Request) -> None:
+    """Raise 401/403 unless the request carries an admin bearer token (the reload API)."""
+    daemon = request.app[DAEMON_KEY]
+    if not daemon.scoped_tokens():
+        raise web.HTTPForbidden(text="no API token configured (daemon.auth.token_file)\n")
+    given = bearer_token(request)
+    principal = match_token(given, daemon.scoped_tokens()) if given else None
+    if principal is None:
+        raise web.HTTPUnauthorized(
+            text="missing or wrong bearer token\n",
+            headers={"WWW-Authenticate": 'Bearer realm="sitroom"'},
+        )
+    if not principal.allows("admin"):
+        raise web.HTTPForbidden(text="this needs the admin scope\n")
 
 
 def wants_openmetrics(request: web.Request) -> bool:
@@ -106,11 +143,9 @@ async def reload_handler(request: web.Request) -> web.Response:
 
 
 def is_authorized(request: web.Request) -> bool:
-    try:
-        check_token(request)
-    except web.HTTPException:
-        return False
-    return True
+    """Whether the caller may see full source detail (config, errors): operators and up."""
+    principal = principal_of(request)
+    return principal is not None and principal.allows("operator")
 
 
 async def sources_handler(request: web.Request) -> web.Response:
@@ -126,16 +161,16 @@ async def sources_handler(request: web.Request) -> web.Response:
 
 
 async def events_handler(request: web.Request) -> web.Response:
-    """Active events (token holders: the operators' console reads this)."""
-    check_token(request)
+    """Active events (viewer scope: the operators' console reads this)."""
+    await require(request, "viewer")
     manager = request.app[DAEMON_KEY].events.manager
     events = sorted((e.to_json() for e in manager.events()), key=lambda e: e["start_time"])
     return web.json_response({"events": events}, dumps=_dumps)
 
 
 async def event_handler(request: web.Request) -> web.Response:
-    """One event by id (the alert's generatorURL); token holders only."""
-    check_token(request)
+    """One event by id (the alert's generatorURL); viewer scope."""
+    await require(request, "viewer")
     event = request.app[DAEMON_KEY].events.manager.find(request.match_info["id"])
     if event is None:
         return web.json_response({"error": "no such event"}, status=404)
@@ -143,7 +178,7 @@ async def event_handler(request: web.Request) -> web.Response:
 
 
 async def event_snapshot_handler(request: web.Request) -> web.StreamResponse:
-    """An event's picture: with the link's signature (no header needed) or the token.
+    """An event's picture: with the link's signature (no header needed) or the viewer scope.
 
     A wrong, expired or missing signature says only that the link is not valid, and the
     query string is never logged (it is a capability)."""
@@ -157,7 +192,7 @@ async def event_snapshot_handler(request: web.Request) -> web.StreamResponse:
     if not signed:
         if "sig" in request.query or bearer_token(request) is None:
             raise web.HTTPForbidden(text="this link is not valid or has expired\n")
-        check_token(request)
+        await require(request, "viewer")
     data = await manager.snapshots.get(event_id) if manager.snapshots.has(event_id) else None
     if data is None:
         return web.json_response({"error": "no picture for this event"}, status=404)
@@ -171,12 +206,37 @@ def _dumps(value: Any) -> str:
 
 
 def _wrap(route: Route) -> Any:
+    needs = cast("Scope | None", route.needs)
+
     async def handler(request: web.Request) -> web.StreamResponse:
-        if route.auth:
-            check_token(request)
+        if needs is not None:
+            if route.page and principal_of(request) is None:
+                target = quote(request.path_qs, safe="")
+                raise web.HTTPSeeOther(f"/login?next={target}")
+            await require(request, needs)
         return await route.handler(request)
 
     return handler
+
+
+@web.middleware
+async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Find the console session, run the handler, then add the security headers and the
+    pre-login CSRF cookie (to errors too: an error page must not be framable either)."""
+    daemon = request.app[DAEMON_KEY]
+    request[SESSION_KEY] = daemon.sessions.get(request.cookies.get(SESSION_COOKIE))
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        response = exc
+    security_headers(response, daemon.daemon_config.web.tile_origin)
+    fresh_csrf = request.get(CSRF_COOKIE)
+    if fresh_csrf and not response.headers.get("Set-Cookie", "").startswith(CSRF_COOKIE):
+        response.set_cookie(CSRF_COOKIE, fresh_csrf, httponly=True, samesite="Strict",
+                            secure=daemon.daemon_config.auth.cookie_secure, path="/")
+    if isinstance(response, web.HTTPException):
+        raise response
+    return response
 
 
 @web.middleware
@@ -194,8 +254,22 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 
 def build_app(daemon: Daemon) -> web.Application:
-    app = web.Application(middlewares=[error_middleware], client_max_size=4 * 1024 * 1024)
+    app = web.Application(
+        middlewares=[session_middleware, error_middleware], client_max_size=4 * 1024 * 1024
+    )
     app[DAEMON_KEY] = daemon
+    routes = daemon.plugins.routes(daemon.api)
+    menu = [
+        {"path": r.path, "label": r.nav, "public": r.needs is None}
+        for r in routes
+        if r.page and r.nav is not None and r.method == "GET"
+    ]
+    pages.setup(
+        app,
+        daemon.plugins.template_dirs(),
+        {"city": daemon.daemon_config.city, "menu": menu, "web": lambda: daemon.daemon_config.web},
+    )
+    login.add_routes(app, daemon)
     app[SCRAPE_KEY] = ScrapeTimer()
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/-/healthy", healthy_handler)
@@ -206,7 +280,7 @@ def build_app(daemon: Daemon) -> web.Application:
     app.router.add_get("/api/v1/events", events_handler)
     app.router.add_get("/api/v1/events/{id}", event_handler)
     app.router.add_get("/api/v1/events/{id}/snapshot.jpg", event_snapshot_handler)
-    for route in daemon.plugins.routes(daemon.api):
+    for route in routes:
         app.router.add_route(route.method, route.path, _wrap(route))
     return app
 

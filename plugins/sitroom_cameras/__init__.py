@@ -6,6 +6,7 @@ file (demo). See README.md for config, metrics, limits and the CPU cost per came
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sitroom.api import Route, SimulatorSpec, SourceKind, hookimpl
@@ -41,9 +42,14 @@ def sitroom_source_kinds() -> list[SourceKind]:
 
 @hookimpl
 def sitroom_routes(daemon: DaemonAPI) -> list[Route]:
-    from sitroom_cameras.routes import snapshot_route
+    from sitroom_cameras import pages, routes
 
-    return [snapshot_route(daemon)]
+    return routes.routes(daemon) + pages.routes(daemon)
+
+
+@hookimpl
+def sitroom_templates() -> list[Path]:
+    return [Path(__file__).parent / "templates"]
 
 
 @hookimpl

@@ -37,6 +37,9 @@ class Decoded:
     full_size: tuple[int, int]
     frames: int = 0
     errors: int = 0
+    # the picture in colour as the camera sent it (JPEG bytes or the decoded frame): kept,
+    # not converted, so the wall can have colour without costing the analysis anything
+    colour: bytes | av.VideoFrame | None = None
 
 
 def jpeg_size(data: bytes) -> tuple[int, int] | None:
@@ -75,7 +78,7 @@ def decode_jpeg(data: bytes, min_width: int) -> Decoded:
     grey = cv2.imdecode(np.frombuffer(data, np.uint8), flag)
     if grey is None:
         raise DecodeError("corrupt JPEG picture")
-    return Decoded(grey, size, frames=1)
+    return Decoded(grey, size, frames=1, colour=data)
 
 
 def luma(frame: av.VideoFrame) -> np.ndarray:
@@ -133,4 +136,4 @@ class VideoDecoder:
                 last = out[-1]
         if last is None:
             return Decoded(None, (0, 0), frames, errors)
-        return Decoded(luma(last), (last.width, last.height), frames, errors)
+        return Decoded(luma(last), (last.width, last.height), frames, errors, colour=last)

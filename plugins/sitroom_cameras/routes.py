@@ -1,7 +1,11 @@
-"""`GET /api/v1/cameras/{name}/snapshot.jpg`: the latest analysed frame, for operators.
+"""Camera pictures and events over HTTP, for the console and for tools with a token.
 
-Images need the bearer token (the route keeps the default `auth=True`). The frame comes from
-memory and is encoded per request; nothing is ever written to disk.
+`GET /api/v1/cameras/{name}/snapshot.jpg`: the newest frame in colour, at most 960 px wide
+(`?zones=1` draws zones and detected people; `?analysed=1` gives the small grey picture
+the analysis saw). `GET /api/v1/cameras/{name}/events`: recent events as JSON, and
+`.../events/{seq}.jpg` the picture of one. All need the `viewer` scope: a bearer token, or
+a console session's cookie. Pictures come from memory and are encoded per request; nothing
+is ever written to disk.
 """
 
 from __future__ import annotations
@@ -14,21 +18,49 @@ from sitroom.api import Route
 
 if TYPE_CHECKING:
     from sitroom.api import DaemonAPI
+    from sitroom_cameras.source import CameraSource
+
+NO_STORE = {"Cache-Control": "private, no-store"}
 
 
-def snapshot_route(daemon: DaemonAPI) -> Route:
+def camera_of(daemon: DaemonAPI, name: str) -> CameraSource | None:
+    from sitroom_cameras.source import CameraSource
+
+    source = daemon.source(name, kind="camera")
+    return source if isinstance(source, CameraSource) else None
+
+
+def _flag(request: web.Request, name: str) -> bool:
+    return request.query.get(name, "0").lower() in ("1", "true", "yes")
+
+
+def routes(daemon: DaemonAPI) -> list[Route]:
     async def snapshot(request: web.Request) -> web.StreamResponse:
-        from sitroom_cameras.source import CameraSource
-
-        name = request.match_info["name"]
-        source = daemon.source(name, kind="camera")
-        if not isinstance(source, CameraSource):
+        source = camera_of(daemon, request.match_info["name"])
+        if source is None:
             return web.json_response({"error": "no such camera"}, status=404)
-        zones = request.query.get("zones", "0").lower() in ("1", "true", "yes")
-        data = await source.snapshot_jpeg(zones=zones)
+        data = await source.snapshot_jpeg(zones=_flag(request, "zones"),
+                                          colour=not _flag(request, "analysed"))
         if data is None:
             return web.json_response({"error": "no frame analysed yet"}, status=503)
-        return web.Response(body=data, content_type="image/jpeg",
-                            headers={"Cache-Control": "no-store"})
+        return web.Response(body=data, content_type="image/jpeg", headers=NO_STORE)
 
-    return Route("GET", "/api/v1/cameras/{name}/snapshot.jpg", snapshot)
+    async def events(request: web.Request) -> web.StreamResponse:
+        source = camera_of(daemon, request.match_info["name"])
+        if source is None:
+            return web.json_response({"error": "no such camera"}, status=404)
+        return web.json_response({"events": [e.as_dict() for e in source.events.events]})
+
+    async def event_picture(request: web.Request) -> web.StreamResponse:
+        source = camera_of(daemon, request.match_info["name"])
+        seq = request.match_info["seq"]
+        event = source.events.get(int(seq)) if source is not None and seq.isdigit() else None
+        if event is None or event.picture is None:
+            return web.json_response({"error": "no such event picture"}, status=404)
+        return web.Response(body=event.picture, content_type="image/jpeg", headers=NO_STORE)
+
+    return [
+        Route("GET", "/api/v1/cameras/{name}/snapshot.jpg", snapshot, scope="viewer"),
+        Route("GET", "/api/v1/cameras/{name}/events", events, scope="viewer"),
+        Route("GET", "/api/v1/cameras/{name}/events/{seq}.jpg", event_picture, scope="viewer"),
+    ]

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import av
 import cv2
 import numpy as np
 
@@ -30,9 +31,16 @@ from sitroom_cameras.feed_av import AvFeed
 from sitroom_cameras.feed_hls import hls_feed
 from sitroom_cameras.feed_http import MjpegFeed, SnapshotFeed
 from sitroom_cameras.feed_rtsp import NativeRtspFeed
+from sitroom_cameras.frames import (
+    COLOUR_WIDTH,
+    EVENT_WIDTH,
+    EventLog,
+    annotate,
+    colour_picture,
+    encode,
+)
 from sitroom_cameras.rules import Rules
 from sitroom_cameras.targets import display, http_target, rtsp_credentials, rtsp_url
-from sitroom_cameras.zones import draw_zones
 
 SECOND_LOOK_MARGIN = 0.1  # s after a reader's longest rest: it has read and parsed by then
 
@@ -105,6 +113,9 @@ class CameraSource(StreamingSource):
         self._seen_lost = 0
         self._seen_time = 0.0
         self._last_frame_wall: float | None = None
+        self.colour: bytes | av.VideoFrame | None = None  # newest picture, see frames.py
+        self.events = EventLog()
+        self._picture_tasks: set[asyncio.Task[None]] = set()
 
     # -- lifetime --------------------------------------------------------------------------
 
@@ -191,6 +202,8 @@ class CameraSource(StreamingSource):
         if decoded.grey is not None:
             report = self.analyzer.analyse(decoded.grey, decoded.full_size, now)
         decoded.grey = None  # the analyzer kept what it needs; let the frame go
+        if decoded.colour is not None:
+            self.colour = decoded.colour  # one reference swap: the wall's picture
         return decoded, report, time.thread_time() - started
 
     def _write_decode(self, decoded: Decoded) -> None:
@@ -276,6 +289,7 @@ class CameraSource(StreamingSource):
         for zone_name, rule in started:
             w.inc(m.EVENTS, zone=zone_name, rule=rule, **cam)
             self.log.info("camera_event", camera=self.config.name, zone=zone_name, rule=rule)
+            self._keep_event(rule, zone_name)
         camera_events.push(self.ctx.events, self.config.name,
                            {"location": self.config.location, "district": self.config.district},
                            started, self.rules.active(), self._snapshot_of(r))
@@ -285,7 +299,7 @@ class CameraSource(StreamingSource):
         for (zone_name, rule), active in self.rules.active().items():
             w.set(m.EVENT_ACTIVE, 1 if active else 0, zone=zone_name, rule=rule, **cam)
 
-    # -- snapshot API ----------------------------------------------------------------------
+    # -- pictures and events for people ---------------------------------------------------
 
     def _snapshot_of(self, report: FrameReport) -> Any:
         """The picture of this very frame, encoded only if an event asks for it."""
@@ -298,23 +312,63 @@ class CameraSource(StreamingSource):
 
         return encode
 
-    async def snapshot_jpeg(self, zones: bool = False) -> bytes | None:
-        """The latest analysed frame as JPEG (zones and people drawn on request), or None."""
-        frame = self.analyzer.snapshot
+    def _keep_event(self, rule: str, zone: str) -> None:
+        """Log the event; its colour picture is encoded off the loop, when there is one."""
+        event = self.events.add(rule, zone)
+        colour, report = self.colour, self.last_report
+        if colour is None:
+            return
+
+        async def picture() -> None:
+            try:
+                event.picture = await self.ctx.run_blocking(
+                    self._encode_colour, colour, report, True, EVENT_WIDTH)
+            except (ValueError, av.error.FFmpegError):
+                return  # the event stays listed, without a picture
+
+        task = asyncio.get_running_loop().create_task(picture())
+        self._picture_tasks.add(task)
+        task.add_done_callback(self._picture_tasks.discard)
+
+    def health(self) -> dict[str, Any]:
+        """What the camera page shows: up, frame age, rate, size, transport, last error."""
+        feed = self.feed
+        age = feed.stats.age() if feed is not None else None
+        return {
+            "frame_age": age,
+            "fps": feed.stats.fps if feed is not None else None,
+            "size": feed.size if feed is not None else None,
+            "transport": self.config.resolved_transport,
+            "live": age is not None and age <= float(self.config.analysis_interval) * 3 + 2,
+            "district": self.config.district,
+            "location": self.config.location,
+            "report": self.last_report,
+        }
+
+    async def snapshot_jpeg(self, zones: bool = False, colour: bool = True) -> bytes | None:
+        """The newest frame as JPEG: in colour (default) or the analysed grey picture;
+        zones and people drawn on request. None before the first analysed frame."""
         report = self.last_report
+        if colour and self.colour is not None:
+            return await self.ctx.run_blocking(self._encode_colour, self.colour, report, zones,
+                                               COLOUR_WIDTH)
+        frame = self.analyzer.snapshot
         if frame is None or report is None:
             return None
         return await self.ctx.run_blocking(self._encode, frame, report, zones)
+
+    def _encode_colour(self, source: bytes | av.VideoFrame, report: FrameReport | None,
+                       zones: bool, width: int) -> bytes:
+        image = colour_picture(source, width)
+        if zones:
+            annotate(image, self.config.zones, report)
+        return encode(image)
 
     def _encode(self, frame: np.ndarray, report: FrameReport, zones: bool) -> bytes:
         image = frame
         if zones:
             image = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-            draw_zones(image, self.config.zones, report.full_size)
-            s = image.shape[1] / report.full_size[0]
-            for x, y, bw, bh in report.people:
-                cv2.rectangle(image, (int(x * s), int(y * s)), (int((x + bw) * s),
-                              int((y + bh) * s)), (255, 80, 0), 1)
+            annotate(image, self.config.zones, report)
         ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
         if not ok:
             raise DecodeError("could not encode snapshot")

@@ -9,6 +9,7 @@ a restart. See README.md for the API, the lifecycle and the security model.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sitroom.api import Route, SourceKind, hookimpl
@@ -38,9 +39,15 @@ def sitroom_source_kinds() -> list[SourceKind]:
 
 @hookimpl
 def sitroom_routes(daemon: DaemonAPI) -> list[Route]:
+    from sitroom_registry import pages
     from sitroom_registry.api import routes
 
-    return routes(daemon)
+    return routes(daemon) + pages.routes(daemon)
+
+
+@hookimpl
+def sitroom_templates() -> list[Path]:
+    return [Path(__file__).parent / "templates"]
 
 
 @hookimpl

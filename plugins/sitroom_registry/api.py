@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from sitroom.api import BodyTooLarge, Route, read_request_bounded
+from sitroom.api import BodyTooLarge, Route, principal_of, read_request_bounded
 from sitroom_registry import metrics as rm
-from sitroom_registry.lifecycle import ADMIN_ACTIONS, STATUSES, TransitionError
+from sitroom_registry.lifecycle import ADMIN_ACTIONS, TransitionError, parse_status_filter
 from sitroom_registry.models import InvalidRequest
 from sitroom_registry.ratelimit import client_address, retry_after
 from sitroom_registry.source import RegistryBusy, RegistrySource, RegistryUnavailable
@@ -28,6 +28,8 @@ KIND = "camera_registry"
 MAX_BODY = 16 * 1024  # a registration is a few hundred bytes; refuse floods of megabytes
 _ACTOR = re.compile(r"^[A-Za-z0-9@._:-]{1,64}$")
 _ID = re.compile(r"^[0-9a-f]{16}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_REASON = 500
 
 
 def json_error(
@@ -43,13 +45,17 @@ def json_error(
 
 
 def actor_of(request: web.Request) -> str:
-    """Who to write in the audit log. The token proves authority; this names the person.
+    """Who to write in the audit log: the console user, or the token's name.
 
-    It is self-declared by whoever holds the token (the admin UI or proxy sets it), so the
-    audit log is as trustworthy as the token holders, no more.
+    A token holder (a script, a proxy) may name the person it acts for in X-Sitroom-Actor;
+    that part is self-declared, so such entries read `token-name/person`.
     """
+    principal = principal_of(request)
+    if principal is not None and principal.via == "session":
+        return principal.name
+    token_name = principal.name if principal is not None else "api"
     actor = request.headers.get("X-Sitroom-Actor", "").strip()
-    return actor if _ACTOR.match(actor) else "api"
+    return f"{token_name}/{actor}" if _ACTOR.match(actor) else token_name
 
 
 def public_status(row: dict[str, Any]) -> dict[str, Any]:
@@ -71,27 +77,32 @@ def status_url(row: dict[str, Any]) -> str:
 Handler = Callable[[web.Request, RegistrySource], Awaitable[web.StreamResponse]]
 
 
+def registry_of(daemon: DaemonAPI, request: web.Request) -> RegistrySource:
+    """The registry a request means: `?registry=NAME`, or the only one configured."""
+    name = request.query.get("registry")
+    if name:
+        found = daemon.source(name, kind=KIND)
+        if not isinstance(found, RegistrySource):
+            raise web.HTTPNotFound(
+                text=json.dumps({"error": f"no camera registry named {name!r}"}),
+                content_type="application/json",
+            )
+        return found
+    candidates = [s for s in daemon.sources(kind=KIND) if isinstance(s, RegistrySource)]
+    if len(candidates) == 1:
+        return candidates[0]
+    message = (
+        "no camera registry is configured"
+        if not candidates
+        else ("several camera registries are configured: add ?registry=NAME")
+    )
+    status = web.HTTPServiceUnavailable if not candidates else web.HTTPBadRequest
+    raise status(text=json.dumps({"error": message}), content_type="application/json")
+
+
 def routes(daemon: DaemonAPI) -> list[Route]:
     def registry(request: web.Request) -> RegistrySource:
-        name = request.query.get("registry")
-        if name:
-            found = daemon.source(name, kind=KIND)
-            if not isinstance(found, RegistrySource):
-                raise web.HTTPNotFound(
-                    text=json.dumps({"error": f"no camera registry named {name!r}"}),
-                    content_type="application/json",
-                )
-            return found
-        candidates = [s for s in daemon.sources(kind=KIND) if isinstance(s, RegistrySource)]
-        if len(candidates) == 1:
-            return candidates[0]
-        message = (
-            "no camera registry is configured"
-            if not candidates
-            else ("several camera registries are configured: add ?registry=NAME")
-        )
-        status = web.HTTPServiceUnavailable if not candidates else web.HTTPBadRequest
-        raise status(text=json.dumps({"error": message}), content_type="application/json")
+        return registry_of(daemon, request)
 
     def wrap(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def wrapped(request: web.Request) -> web.StreamResponse:
@@ -120,12 +131,12 @@ def routes(daemon: DaemonAPI) -> list[Route]:
     return [
         Route("POST", "/api/v1/registrations", wrap(register), auth=False),
         Route("GET", "/api/v1/registrations/{id}", wrap(registration_status), auth=False),
-        Route("GET", "/api/v1/cameras", wrap(list_cameras)),
-        Route("GET", "/api/v1/cameras/{id}", wrap(get_camera)),
-        Route("PATCH", "/api/v1/cameras/{id}", wrap(edit_camera)),
-        Route("GET", "/api/v1/cameras/{id}/audit", wrap(camera_audit)),
-        Route("POST", "/api/v1/cameras/{id}/{action}", wrap(camera_action)),
-        Route("GET", "/api/v1/sd/cameras", wrap(service_discovery)),
+        Route("GET", "/api/v1/cameras", wrap(list_cameras), scope="operator"),
+        Route("GET", "/api/v1/cameras/{name}", wrap(get_camera), scope="operator"),
+        Route("PATCH", "/api/v1/cameras/{name}", wrap(edit_camera), scope="operator"),
+        Route("GET", "/api/v1/cameras/{name}/audit", wrap(camera_audit), scope="operator"),
+        Route("POST", "/api/v1/cameras/{name}/{action}", wrap(camera_action), scope="operator"),
+        Route("GET", "/api/v1/sd/cameras", wrap(service_discovery), scope="viewer"),
     ]
 
 
@@ -210,25 +221,34 @@ async def registration_status(request: web.Request, source: RegistrySource) -> w
 
 async def list_cameras(request: web.Request, source: RegistrySource) -> web.StreamResponse:
     status = request.query.get("status")
-    if status is not None and status not in STATUSES:
-        return json_error(400, f"status must be one of {', '.join(STATUSES)}")
-    rows = await source.list(status, request.query.get("district"))
+    statuses = None
+    if status is not None:
+        try:
+            statuses = parse_status_filter(status)
+        except ValueError as exc:
+            return json_error(400, str(exc))
+    rows = await source.list(statuses, request.query.get("district"))
     return web.json_response({"cameras": rows})
 
 
 async def get_camera(request: web.Request, source: RegistrySource) -> web.StreamResponse:
-    return web.json_response(await source.get(request.match_info["id"]))
+    return web.json_response(await source.get(await source.resolve(request.match_info["name"])))
 
 
 async def camera_audit(request: web.Request, source: RegistrySource) -> web.StreamResponse:
-    return web.json_response({"audit": await source.audit(request.match_info["id"])})
+    reg_id = await source.resolve(request.match_info["name"])
+    return web.json_response({"audit": await source.audit(reg_id)})
 
 
 async def camera_action(request: web.Request, source: RegistrySource) -> web.StreamResponse:
     action = request.match_info["action"]
     if action not in ADMIN_ACTIONS:
         return json_error(404, f"unknown action; use one of {', '.join(ADMIN_ACTIONS)}")
-    row = await source.act(request.match_info["id"], action, actor_of(request))
+    reg_id = await source.resolve(request.match_info["name"])
+    reason = request.query.get("reason")
+    if reason is not None and (len(reason) > MAX_REASON or _CONTROL.search(reason)):
+        return json_error(400, f"reason: at most {MAX_REASON} characters, no control characters")
+    row = await source.act(reg_id, action, actor_of(request), reason)
     return web.json_response(row)
 
 
@@ -237,7 +257,8 @@ async def edit_camera(request: web.Request, source: RegistrySource) -> web.Strea
         data = await read_json(request)
     except (_TooLarge, _Malformed) as exc:
         return _body_error(exc)
-    row = await source.edit(request.match_info["id"], data, actor_of(request))
+    reg_id = await source.resolve(request.match_info["name"])
+    row = await source.edit(reg_id, data, actor_of(request))
     return web.json_response(row)
 
 

@@ -63,6 +63,7 @@ class ProbeResult:
     width: int | None = None
     height: int | None = None
     codec: str | None = None
+    frame: bytes | None = None  # a small JPEG of what the probe saw, for the approval queue
 
     @property
     def ok(self) -> bool:
@@ -76,8 +77,23 @@ class ProbeFailed(Exception):
         self.detail = detail
 
 
-def decode_jpeg(data: bytes) -> tuple[int, int]:
-    """(width, height) of a JPEG, decoded for real: a header alone proves little."""
+THUMB_WIDTH = 480
+
+
+def thumbnail(image: Any) -> bytes | None:
+    """A JPEG at most THUMB_WIDTH wide of a BGR picture: what the operator approves."""
+    import cv2
+
+    height, width = image.shape[:2]
+    if width > THUMB_WIDTH:
+        image = cv2.resize(image, (THUMB_WIDTH, max(1, height * THUMB_WIDTH // width)),
+                           interpolation=cv2.INTER_AREA)
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    return data.tobytes() if ok else None
+
+
+def decode_jpeg(data: bytes) -> tuple[int, int, bytes | None]:
+    """(width, height, thumbnail) of a JPEG, decoded for real: a header alone proves little."""
     import cv2
     import numpy as np
 
@@ -85,7 +101,7 @@ def decode_jpeg(data: bytes) -> tuple[int, int]:
     if image is None:
         raise ProbeFailed("decode", "the response is not a decodable JPEG image")
     height, width = image.shape[:2]
-    return int(width), int(height)
+    return int(width), int(height), thumbnail(image)
 
 
 async def _read_jpeg(response: aiohttp.ClientResponse, max_bytes: int) -> tuple[bytes, str]:
@@ -151,10 +167,11 @@ async def probe_http(
         return ProbeResult("redirect", redirect_detail(checked.url, outcome), checked.address)
     data, codec = outcome
     try:
-        width, height = await run_blocking(decode_jpeg, data)
+        width, height, frame = await run_blocking(decode_jpeg, data)
     except ProbeFailed as exc:
         return ProbeResult(exc.result, exc.detail, checked.address)
-    return ProbeResult("ok", f"{codec} {width}x{height}", checked.address, width, height, codec)
+    return ProbeResult("ok", f"{codec} {width}x{height}", checked.address, width, height, codec,
+                       frame)
 
 
 async def _fetch(
@@ -187,7 +204,8 @@ async def _fetch(
         raise ProbeFailed("connect", f"HTTP error ({type(exc).__name__})") from None
 
 
-def _rtsp_open(url: str, timeout: float, max_bytes: int) -> tuple[int, int, str]:
+def _rtsp_open(url: str, timeout: float, max_bytes: int
+               ) -> tuple[int, int, str, bytes | None]:
     """Blocking: open an RTSP stream with PyAV and decode one video frame."""
     import av
 
@@ -207,7 +225,8 @@ def _rtsp_open(url: str, timeout: float, max_bytes: int) -> tuple[int, int, str]
                 if received > max_bytes:
                     raise ProbeFailed("too_large", f"no decodable frame within {max_bytes} bytes")
                 for frame in packet.decode():
-                    return int(frame.width), int(frame.height), str(stream.codec_context.name)
+                    return (int(frame.width), int(frame.height), str(stream.codec_context.name),
+                            thumbnail(frame.to_ndarray(format="bgr24")))
     except ProbeFailed:
         raise
     except av.error.HTTPUnauthorizedError:
@@ -241,7 +260,9 @@ async def probe_rtsp(
         url = f"rtsp://{userinfo}127.0.0.1:{relay.port}{target.path}"
         try:
             async with asyncio.timeout(time_limit * 2 + 1):
-                width, height, codec = await run_blocking(_rtsp_open, url, time_limit, max_bytes)
+                width, height, codec, frame = await run_blocking(
+                    _rtsp_open, url, time_limit, max_bytes
+                )
         except (ProbeFailed, TimeoutError) as exc:
             if relay.blocked == "redirect":
                 detail = "camera sends an RTSP redirect; register the final URL"
@@ -249,7 +270,8 @@ async def probe_rtsp(
             if isinstance(exc, ProbeFailed):
                 return ProbeResult(exc.result, exc.detail, checked.address)
             return ProbeResult("timeout", f"no frame within {time_limit:g}s", checked.address)
-    return ProbeResult("ok", f"{codec} {width}x{height}", checked.address, width, height, codec)
+    return ProbeResult("ok", f"{codec} {width}x{height}", checked.address, width, height, codec,
+                       frame)
 
 
 async def probe(

@@ -15,7 +15,10 @@ import contextlib
 import hashlib
 import ipaddress
 import json
+import re
 import time
+from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,8 @@ from sitroom_registry import metrics as rm
 from sitroom_registry.config import RegistryConfig
 from sitroom_registry.models import (
     DetailsIn,
+    FieldError,
+    InvalidRequest,
     RegistrationIn,
     StreamEditIn,
     check_stream,
@@ -31,9 +36,11 @@ from sitroom_registry.models import (
 )
 from sitroom_registry.probe import ProbeTarget, probe
 from sitroom_registry.ratelimit import TokenBucketLimiter
-from sitroom_registry.store import AsyncStore, QueueFull
+from sitroom_registry.store import AsyncStore, NotFound, QueueFull
 
 DB_FILENAME = "registry.sqlite3"
+PROBE_FRAMES = 200
+REG_ID = re.compile(r"^[0-9a-f]{16}$")
 
 
 def camera_config(
@@ -105,6 +112,9 @@ class RegistrySource(StreamingSource):
         self._wake = asyncio.Event()
         self._published: str | None = None
         self._probes: set[asyncio.Task[None]] = set()
+        # what each probe saw (small JPEGs, newest PROBE_FRAMES kept), for the approval
+        # queue; in memory only: after a restart the operator reprobes to see one again
+        self.probe_frames: OrderedDict[str, bytes] = OrderedDict()
 
     # -- lifetime -------------------------------------------------------------------------
 
@@ -202,6 +212,11 @@ class RegistrySource(StreamingSource):
             self.ctx.run_blocking,
         )
         self.metrics.observe(rm.PROBE_DURATION, time.perf_counter() - started)
+        if result.frame is not None:
+            self.probe_frames[row["id"]] = result.frame
+            self.probe_frames.move_to_end(row["id"])
+            while len(self.probe_frames) > PROBE_FRAMES:
+                self.probe_frames.popitem(last=False)
         self.metrics.inc(rm.PROBES, result=result.result)
         await store.call(
             store.store.record_probe,
@@ -225,7 +240,10 @@ class RegistrySource(StreamingSource):
 
     async def register(self, data: Any, actor: str = "api") -> dict[str, Any]:
         """Validate, guard, store (committed before returning). Raises InvalidRequest."""
-        form = parse_model(RegistrationIn, data, self.config.bbox)
+        try:
+            form = parse_model(RegistrationIn, data, self.config.bbox)
+        except InvalidRequest as exc:
+            raise InvalidRequest(exc.errors + await self._stream_errors(data)) from None
         spec = await check_stream(form.stream, self.guard)
         store = self.store
         fields = {
@@ -261,6 +279,21 @@ class RegistrySource(StreamingSource):
         )
         return await store.call(store.store.get, reg_id)
 
+    async def _stream_errors(self, data: Any) -> list[FieldError]:
+        """The stream address's own errors when other fields failed, so a form shows all
+        at once; empty when the stream's shape already failed (pydantic reported it)."""
+        if not isinstance(data, dict) or not isinstance(data.get("stream"), dict):
+            return []
+        try:
+            stream = parse_model(StreamEditIn, {"stream": data["stream"]}, self.config.bbox)
+        except InvalidRequest:
+            return []  # already among pydantic's errors
+        try:
+            await check_stream(stream.stream, self.guard)
+        except InvalidRequest as exc:
+            return exc.errors
+        return []
+
     async def get(self, reg_id: str) -> dict[str, Any]:
         store = self.store
         row = await store.call(store.store.get, reg_id)
@@ -268,7 +301,7 @@ class RegistrySource(StreamingSource):
         return {**row, "has_credentials": username is not None or password is not None}
 
     async def list(
-        self, status: str | None = None, district: str | None = None
+        self, status: str | Sequence[str] | None = None, district: str | None = None
     ) -> list[dict[str, Any]]:
         store = self.store
         return await store.call(store.store.list, status, district)
@@ -278,9 +311,22 @@ class RegistrySource(StreamingSource):
         await store.call(store.store.get, reg_id)  # 404 for unknown ids
         return await store.call(store.store.audit, reg_id)
 
-    async def act(self, reg_id: str, action: str, actor: str) -> dict[str, Any]:
+    async def resolve(self, ident: str) -> str:
+        """A camera name (the API's identifier) or, deprecated, a registration id -> the id."""
         store = self.store
-        row = await store.call(store.store.transition, reg_id, action, actor)
+        try:
+            return await store.call(store.store.id_of_camera, ident)
+        except NotFound:
+            if REG_ID.match(ident):
+                return ident
+            raise
+
+    async def act(
+        self, reg_id: str, action: str, actor: str, reason: str | None = None
+    ) -> dict[str, Any]:
+        store = self.store
+        detail = {"reason": reason} if reason else None
+        row = await store.call(store.store.transition, reg_id, action, actor, detail)
         self.metrics.inc(rm.ADMIN, action=action)
         self.log.info(
             "registration_changed",

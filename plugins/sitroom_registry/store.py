@@ -27,7 +27,7 @@ import os
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -237,12 +237,17 @@ class RegistryStore:
             raise NotFound(reg_id)
         return dict(row)
 
-    def list(self, status: str | None = None, district: str | None = None) -> list[dict[str, Any]]:
+    def list(
+        self, status: str | Sequence[str] | None = None, district: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Registrations with one status or any of several, in one district or all."""
         sql = f"SELECT {', '.join(PUBLIC_COLUMNS)} FROM registrations"
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         if status is not None:
-            where.append("status = ?")
-            args.append(status)
+            statuses = [status] if isinstance(status, str) else list(status)
+            where.append(f"status IN ({', '.join('?' * len(statuses))})")
+            args.extend(statuses)
         if district is not None:
             where.append("district = ?")
             args.append(district)
@@ -250,6 +255,15 @@ class RegistryStore:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY created_at, id"
         return [dict(row) for row in self.conn.execute(sql, args)]
+
+    def id_of_camera(self, camera_name: str) -> str:
+        """The registration behind a camera name (the one identifier the API uses)."""
+        row = self.conn.execute(
+            "SELECT id FROM registrations WHERE camera_name = ?", (camera_name,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(camera_name)
+        return str(row[0])
 
     def credentials(self, reg_id: str) -> tuple[str | None, str | None]:
         row = self.conn.execute(
