@@ -17,7 +17,7 @@ _INDONESIAN: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^Field required$"), "Wajib diisi."),
     (re.compile(r"^String should have at least (\d+) characters?$"), r"Minimal \1 karakter."),
     (re.compile(r"^String should have at most (\d+) characters?$"), r"Maksimal \1 karakter."),
-    (re.compile(r"^Input should be a valid number.*$"), "Harus berupa angka (mis. -6.99)."),
+    (re.compile(r"^Input should be a valid number.*$"), "Harus berupa angka desimal dengan titik, mis. 110.42."),
     (re.compile(r"^must lie inside the city: between (\S+) and (\S+)$"),
      r"Harus di dalam wilayah kota: antara \1 dan \2."),
     (re.compile(r"^must be true: .*$"),

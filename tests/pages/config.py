@@ -56,6 +56,19 @@ def write_config(directory: Path, camera_port: int, extra_sources: list[dict[str
         "registration_limit": {"per_minute": 60, "burst": 20},
         "refresh_interval": "0.5s",
         "camera_defaults": {"analysis_interval": "1s", "analysis": {"people": False}},
+    }, {
+        # a configured camera with a zone that is restricted all day: motion there is an
+        # event at once, so the events list and the wall's drawn zones have something to show
+        "kind": "camera",
+        "name": "simpang-lima",
+        "url": f"http://127.0.0.1:{camera_port}/mjpeg",
+        "district": "Semarang Selatan",
+        "location": "Simpang Lima",
+        "analysis_interval": "1s",
+        "analysis": {"people": False},
+        "zones": [{"name": "jalan", "polygon": [[0, 250], [768, 250], [768, 576], [0, 576]],
+                   "presence": "motion", "motion_threshold": 0.001,
+                   "restricted": [{"start": "00:00", "end": "23:59"}]}],
     }, *(extra_sources or [])]
     (directory / "10-sources.yaml").write_text(yaml.safe_dump({"sources": sources}))
     simulators = {"simulators": {"cameras": {"port": camera_port, "footage": str(FOOTAGE),

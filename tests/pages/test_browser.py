@@ -159,13 +159,21 @@ def test_register_approve_watch(daemon: DaemonProcess, browser_factory: Any) -> 
         " Math.abs(d[k + 1] - d[k + 2]); } return [c.width, s / (d.length / 4)];",
         f'article[data-camera="{camera}"] img')
     assert colour[0] == 768 and colour[1] > 2  # full width, and not grey (R=G=B)
-    screenshot(operator, "06-wall")
     operator.get(f"{base}/console/cameras/{camera}")
     wait_until(lambda: image_loaded(operator, ".camera img"), what="camera page frame")
     assert "768×576" in operator.page_source
     screenshot(operator, "07-camera")
-    operator.get(f"{base}/console/events")
+    def event_with_picture() -> bool:
+        operator.get(f"{base}/console/events")
+        return image_loaded(operator, "table img")
+
+    wait_until(event_with_picture, timeout=30, step=1, what="an event with its picture")
+    assert "suspicious_activity" in operator.page_source and "simpang-lima" in operator.page_source
     screenshot(operator, "08-events")
+    operator.get(f"{base}/console/wall")  # both cameras, zones drawn on the configured one
+    wait_until(lambda: image_loaded(operator, 'article[data-camera="simpang-lima"] img'),
+               what="second camera on the wall")
+    screenshot(operator, "06-wall")
 
     # -- a viewer may look but not approve ----------------------------------------------------
     viewer = browser_factory()
