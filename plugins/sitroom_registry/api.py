@@ -45,17 +45,19 @@ def json_error(
 
 
 def actor_of(request: web.Request) -> str:
-    """Who to write in the audit log: the console user, or the token's name.
+    """Who to write in the audit log: the console user, or whom a token's holder names.
 
     A token holder (a script, a proxy) may name the person it acts for in X-Sitroom-Actor;
-    that part is self-declared, so such entries read `token-name/person`.
+    that is self-declared, so the audit log is as trustworthy as the token holders. Without
+    the header the token's configured name is written.
     """
     principal = principal_of(request)
     if principal is not None and principal.via == "session":
         return principal.name
-    token_name = principal.name if principal is not None else "api"
     actor = request.headers.get("X-Sitroom-Actor", "").strip()
-    return f"{token_name}/{actor}" if _ACTOR.match(actor) else token_name
+    if _ACTOR.match(actor):
+        return actor
+    return principal.name if principal is not None else "api"
 
 
 def public_status(row: dict[str, Any]) -> dict[str, Any]:

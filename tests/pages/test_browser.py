@@ -18,11 +18,12 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from tests.pages.conftest import screenshot
 from tests.pages.config import ADMIN_TOKEN, PASSWORDS
+from tests.pages.conftest import screenshot
 from tests.support import DaemonProcess, http_get, wait_until
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+TIMES = "\N{MULTIPLICATION SIGN}"  # how the pages write a resolution
 
 
 def fill(driver: Any, values: dict[str, str]) -> None:
@@ -130,7 +131,7 @@ def test_register_approve_watch(daemon: DaemonProcess, browser_factory: Any) -> 
     item = operator.find_element(By.CSS_SELECTOR, ".queue-item")
     camera = item.find_element(By.CSS_SELECTOR, "code").text
     assert camera.startswith("reg-")
-    assert "768×576" in item.text and "jpeg" in item.text  # the probe's resolution and codec
+    assert f"768{TIMES}576" in item.text and "jpeg" in item.text  # the probe's resolution and codec
     wait_until(lambda: image_loaded(operator, ".queue-item img"), what="probe frame shown")
     screenshot(operator, "05-queue")
     operator.find_element(By.ID, f"reason-{camera}").send_keys("Menghadap jalan umum")
@@ -161,8 +162,9 @@ def test_register_approve_watch(daemon: DaemonProcess, browser_factory: Any) -> 
     assert colour[0] == 768 and colour[1] > 2  # full width, and not grey (R=G=B)
     operator.get(f"{base}/console/cameras/{camera}")
     wait_until(lambda: image_loaded(operator, ".camera img"), what="camera page frame")
-    assert "768×576" in operator.page_source
+    assert f"768{TIMES}576" in operator.page_source
     screenshot(operator, "07-camera")
+
     def event_with_picture() -> bool:
         operator.get(f"{base}/console/events")
         return image_loaded(operator, "table img")
