@@ -49,14 +49,19 @@ async def test_file_camera_decodes_keyframes_only_and_serves_a_snapshot(street_c
         # 10 fps with one keyframe a second (fits 1.5 x 0.7 s): ~1 in 10 frames decoded
         assert 0 < decoded <= received / 5, (decoded, received)
         assert 8 <= (h.value("sitroom_camera_stream_frames_per_second", **cam) or 0) <= 12
-        plain = await h.source.snapshot_jpeg()
-        drawn = await h.source.snapshot_jpeg(zones=True)
-        assert plain is not None and drawn is not None
+        colour = await h.source.snapshot_jpeg()
+        plain = await h.source.snapshot_jpeg(colour=False)
+        drawn = await h.source.snapshot_jpeg(zones=True, colour=False)
+        assert colour is not None and plain is not None and drawn is not None
         image = cv2.imdecode(np.frombuffer(drawn, np.uint8), cv2.IMREAD_COLOR)
         grey = cv2.imdecode(np.frombuffer(plain, np.uint8), cv2.IMREAD_UNCHANGED)
         assert image.shape[1] == 320 and grey.ndim == 2
-        # the zone outline is drawn in colour on the grey frame
+        # the zone outline is drawn in colour on the grey analysed frame
         assert (np.abs(image[..., 1].astype(int) - image[..., 0]) > 80).any()
+        # the default snapshot is the camera's picture in colour, at its full width
+        full = cv2.imdecode(np.frombuffer(colour, np.uint8), cv2.IMREAD_UNCHANGED)
+        assert full.shape == (240, 320, 3)
+        assert np.abs(full[..., 2].astype(int) - full[..., 0]).mean() > 5  # not grey
 
 
 async def _simulator(clip: Path, port: int) -> asyncio.Task[None]:
