@@ -186,6 +186,26 @@ def _shard_count(text: str) -> int:
     return count
 
 
+def cmd_hash_password(args: argparse.Namespace) -> int:
+    """Ask twice without echo (or read one line from stdin) and print the scrypt hash."""
+    import getpass
+
+    from sitroom.auth import hash_password
+
+    if args.stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            print("the passwords differ", file=sys.stderr)
+            return 2
+    if len(password) < 12:
+        print("use at least 12 characters", file=sys.stderr)
+        return 2
+    print(hash_password(password))
+    return 0
+
+
 def build_parser(plugins: PluginSet) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sitroom", description=__doc__)
     parser.add_argument("--version", action="version", version=f"sitroom {__version__}")
@@ -221,6 +241,13 @@ def build_parser(plugins: PluginSet) -> argparse.ArgumentParser:
         "--statefulset", default="", help="print the pod name (STATEFULSET-I) instead of I"
     )
     owner.set_defaults(func=cmd_shard_of)
+
+    hasher = sub.add_parser(
+        "hash-password",
+        help="print a console user's password hash (for daemon.auth.users[].password_hash_file)",
+    )
+    hasher.add_argument("--stdin", action="store_true", help="read the password from stdin")
+    hasher.set_defaults(func=cmd_hash_password)
 
     simulate = sub.add_parser("simulate", help="run a device simulator on loopback")
     simulate.add_argument("simulator", help="simulator name, e.g. pumps or flood")

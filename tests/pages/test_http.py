@@ -53,6 +53,19 @@ class Browser:
         return match.group(1)
 
 
+def test_hash_password_command(monkeypatch: pytest.MonkeyPatch,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    from sitroom.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-password-123\n"))
+    assert main(["hash-password", "--stdin"]) == 0
+    assert verify_password("a-long-password-123", capsys.readouterr().out.strip())
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["hash-password", "--stdin"]) == 2
+
+
 def test_password_hashes_and_sessions() -> None:
     stored = hash_password("rahasia", n=2**14)
     assert stored.startswith("scrypt$16384$") and "rahasia" not in stored
