@@ -20,6 +20,7 @@ from tests.support import DaemonProcess, free_port, sample_value, wait_until
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
+TILES = "https://127.0.0.1:9/{z}/{x}/{y}.png"
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-dev-shm-usage")
@@ -28,7 +29,9 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 @pytest.fixture
 def daemon(tmp_path: Path) -> Iterator[DaemonProcess]:
     port = free_port()
-    config = write_config(tmp_path / "conf", port)
+    # tiles from a loopback port nobody serves: the map must work (pick a point) even when
+    # its tiles fail, and the browser never leaves 127.0.0.1
+    config = write_config(tmp_path / "conf", port, tile_url=TILES)
     with DaemonProcess(config) as running:
         running.camera_port = port  # type: ignore[attr-defined]
         running.wait_ready()
@@ -76,7 +79,8 @@ def browser_factory() -> Iterator[object]:
 def screenshot(driver: object, name: str) -> None:
     """The whole page as docs/screenshots/NAME.png (the README links them)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    width = driver.get_window_size()["width"]  # type: ignore[attr-defined]
+    driver.set_window_size(width, 600)  # type: ignore[attr-defined]  # measure from short
     height = driver.execute_script("return document.documentElement.scrollHeight")  # type: ignore[attr-defined]
-    width = driver.execute_script("return window.innerWidth")  # type: ignore[attr-defined]
-    driver.set_window_size(max(width, 360), min(max(int(height) + 140, 600), 4000))  # type: ignore[attr-defined]
+    driver.set_window_size(width, min(int(height) + 100, 4000))  # type: ignore[attr-defined]
     driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))  # type: ignore[attr-defined]

@@ -82,6 +82,15 @@ def test_register_approve_watch(daemon: DaemonProcess, browser_factory: Any) -> 
     citizen.get(f"{base}/")
     assert citizen.find_element(By.TAG_NAME, "html").get_attribute("lang") == "id"
     screenshot(citizen, "01-home-phone")
+    # the map (tile server configured) puts the clicked point into the coordinate inputs
+    the_map = citizen.find_element(By.CSS_SELECTOR, "div.map")
+    assert the_map.is_displayed()
+    the_map.click()  # its centre: the middle of the city's box
+    lat = float(citizen.find_element(By.ID, "f-latitude").get_attribute("value"))
+    lon = float(citizen.find_element(By.ID, "f-longitude").get_attribute("value"))
+    assert -7.15 < lat < -6.90 and 110.25 < lon < 110.52, (lat, lon)
+    assert citizen.find_elements(By.CSS_SELECTOR, "div.map .pin")
+
     fill(citizen, {"owner_name": "T", "latitude": "-7.5", "longitude": "banyak",
                    "stream_url": "ftp://127.0.0.1/x"})
     citizen.find_element(By.CSS_SELECTOR, "form.register button[type=submit]").click()

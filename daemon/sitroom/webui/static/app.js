@@ -52,6 +52,8 @@ function setupMap(map) {
         var img = document.createElement("img");
         img.className = "tile-img";
         img.alt = "";
+        // an unreachable tile server leaves a plain background, not broken-image icons
+        img.onerror = function () { this.style.visibility = "hidden"; };
         img.src = map.dataset.tiles.replace("{z}", z).replace("{x}", ((tx % max) + max) % max)
           .replace("{y}", ty);
         img.style.left = (tx * 256 - left) + "px";
