@@ -85,22 +85,6 @@ async def require(request: web.Request, scope: Scope) -> Principal:
     return principal
 
 
-def check_token(request: web.Request) -> None:
-    """Raise 401/403 unless the request carries an admin bearer token (the reload API)."""
-    daemon = request.app[DAEMON_KEY]
-    if not daemon.scoped_tokens():
-        raise web.HTTPForbidden(text="no API token configured (daemon.auth.token_file)\n")
-    given = bearer_token(request)
-    principal = match_token(given, daemon.scoped_tokens()) if given else None
-    if principal is None:
-        raise web.HTTPUnauthorized(
-            text="missing or wrong bearer token\n",
-            headers={"WWW-Authenticate": 'Bearer realm="sitroom"'},
-        )
-    if not principal.allows("admin"):
-        raise web.HTTPForbidden(text="this needs the admin scope\n")
-
-
 def wants_openmetrics(request: web.Request) -> bool:
     accept = request.headers.get("Accept", "")
     return "application/openmetrics-text" in accept
@@ -136,7 +120,7 @@ async def ready_handler(request: web.Request) -> web.Response:
 
 
 async def reload_handler(request: web.Request) -> web.Response:
-    check_token(request)
+    await require(request, "admin")
     ok, problems = await request.app[DAEMON_KEY].reload()
     body = {"status": "success" if ok else "error", "errors": problems}
     return web.json_response(redactor.redact_value(body), status=200 if ok else 400)
@@ -231,7 +215,7 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         response = exc
     security_headers(response, daemon.daemon_config.web.tile_origin)
     fresh_csrf = request.get(CSRF_COOKIE)
-    if fresh_csrf and not response.headers.get("Set-Cookie", "").startswith(CSRF_COOKIE):
+    if fresh_csrf:
         response.set_cookie(CSRF_COOKIE, fresh_csrf, httponly=True, samesite="Strict",
                             secure=daemon.daemon_config.auth.cookie_secure, path="/")
     if isinstance(response, web.HTTPException):

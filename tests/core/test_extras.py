@@ -138,7 +138,9 @@ def test_extras_are_read_from_the_installed_metadata() -> None:
 def test_the_core_requires_no_plugin_family_dependency() -> None:
     requires = importlib.metadata.requires("sitroom") or []
     core = {re.match(r"[A-Za-z0-9._-]+", r).group(0).lower() for r in requires if ";" not in r}
-    assert core == {"pluggy", "prometheus-client", "aiohttp", "structlog", "pydantic", "pyyaml"}
+    # Jinja2 and aiohttp-jinja2 render the core's pages (login, layout): small, pure Python
+    assert core == {"pluggy", "prometheus-client", "aiohttp", "structlog", "pydantic", "pyyaml",
+                    "jinja2", "aiohttp-jinja2"}
     assert not core & FAMILY_DISTRIBUTIONS
 
 

@@ -94,7 +94,24 @@ function setupMap(map) {
   draw();
 }
 
+// <button id="use-location" data-lat-input=ID data-lon-input=ID hidden>: shown where the
+// browser can locate the phone (HTTPS); fills the coordinates, the person still checks them.
+function setupLocate(button) {
+  if (!button || !navigator.geolocation || !window.isSecureContext) { return; }
+  button.hidden = false;
+  button.addEventListener("click", function () {
+    navigator.geolocation.getCurrentPosition(function (position) {
+      var lat = document.getElementById(button.dataset.latInput);
+      var lon = document.getElementById(button.dataset.lonInput);
+      lat.value = position.coords.latitude.toFixed(6);
+      lon.value = position.coords.longitude.toFixed(6);
+      lat.dispatchEvent(new Event("change"));
+    });
+  });
+}
+
 document.addEventListener("DOMContentLoaded", function () {
   refreshImages();
+  setupLocate(document.getElementById("use-location"));
   document.querySelectorAll("div.map[data-tiles]").forEach(setupMap);
 });
