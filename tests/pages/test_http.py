@@ -133,6 +133,10 @@ def test_headers_scopes_login_csrf_and_api_paths(daemon: DaemonProcess) -> None:
     assert status == 400 and "waiting" in problem
     assert json.loads(http_get(f"{base}/api/v1/cameras/{name}", headers=ADMIN)[1])["id"] == reg_id
     assert http_get(f"{base}/api/v1/cameras/{reg_id}", headers=ADMIN)[0] == 200  # deprecated
+    # the queue shows owners' details to operators only (as the API does)
+    pages = {user: logged_in(base, user).request("/console")[2] for user in PASSWORDS}
+    assert name in pages["viewer"] and "Jl. Pandanaran 5" not in pages["viewer"]
+    assert "Jl. Pandanaran 5" in pages["operator"] and 'data-action="approve"' in pages["operator"]
     status, body = http_post(f"{base}/api/v1/cameras/{name}/reject?reason=bukan+jalan+umum",
                              headers=ADMIN)
     assert status == 200 and json.loads(body)["status"] == "retired"
@@ -168,6 +172,14 @@ def test_headers_scopes_login_csrf_and_api_paths(daemon: DaemonProcess) -> None:
     statuses = [stranger.request("/login", {"csrf_token": token, "username": "operator",
                                             "password": "tebak"})[0] for _ in range(8)]
     assert 429 in statuses
+
+
+def logged_in(base: str, user: str) -> Browser:
+    browser = Browser(base)
+    status, _, _ = browser.request("/login", {"csrf_token": browser.csrf(), "username": user,
+                                              "password": PASSWORDS[user]})
+    assert status == 303
+    return browser
 
 
 def _open(url: str) -> Any:
