@@ -68,28 +68,31 @@ def bucket_key(client: str) -> str:
     return str(ip)
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
 def retry_after(seconds: float) -> str:
     return str(max(1, math.ceil(seconds)))
 
 
-def client_address(request: web.Request, trusted: Iterable[ipaddress._BaseNetwork]) -> str:
+def client_address(request: web.Request, trusted: Iterable[Network]) -> str:
     """The peer address, or the nearest untrusted X-Forwarded-For hop behind our proxies.
 
     Only proxies the config trusts may speak for clients; anyone else could send a fresh
     X-Forwarded-For with every request and never run out of tokens.
     """
     peer = request.remote or "unknown"
-    trusted = tuple(trusted)
-    if not trusted or not _in(peer, trusted):
+    networks = tuple(trusted)
+    if not networks or not _in(peer, networks):
         return peer
     hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
     for hop in reversed(hops):
-        if not _in(hop, trusted):
+        if not _in(hop, networks):
             return hop
     return hops[0] if hops else peer
 
 
-def _in(address: str, networks: tuple[ipaddress._BaseNetwork, ...]) -> bool:
+def _in(address: str, networks: tuple[Network, ...]) -> bool:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
