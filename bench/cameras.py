@@ -74,12 +74,13 @@ def make_clip(out: Path, source: Path | None, size: str = "1920:1080",
     return out
 
 
-def _config(path: Path, name: str = "bench", people: bool = False):  # type: ignore[no-untyped-def]
+def _config(path: Path, name: str = "bench", people: bool = False,  # type: ignore[no-untyped-def]
+            detector: str = "hog", input_width: int = 480):
     from sitroom_cameras.config import CameraConfig
 
     return CameraConfig.model_validate({
         "kind": "camera", "name": name, "path": str(path),
-        "analysis": {"people": people},
+        "analysis": {"people": people, "detector": detector, "input_width": input_width},
         "zones": [{"name": "lane", "type": "lane",
                    "polygon": [[0, 540], [1920, 540], [1920, 1080], [0, 1080]]},
                   {"name": "plaza", "polygon": [[0, 0], [960, 0], [960, 540], [0, 540]]}],
@@ -128,7 +129,8 @@ class Split:
         return 1000 * value / self.seconds
 
 
-def pipeline(path: Path, people: bool = False, loops: int = LOOPS) -> tuple[Split, float]:
+def pipeline(path: Path, people: bool = False, loops: int = LOOPS, detector: str = "hog",
+             input_width: int = 480) -> tuple[Split, float]:
     """What a camera source does per second of video: demux all, decode keyframes only.
 
     Returns the steady-state split and, apart, the CPU seconds opening the clip took."""
@@ -136,7 +138,10 @@ def pipeline(path: Path, people: bool = False, loops: int = LOOPS) -> tuple[Spli
     from sitroom_cameras.decode import VideoDecoder
     from sitroom_cameras.feed import FeedStats
 
-    analyzer = Analyzer(_config(path, people=people))
+    analyzer = Analyzer(_config(path, people=people, detector=detector,
+                                input_width=input_width))
+    if people:
+        analyzer.detector()  # loading the network is a one-off, not per camera-second
     clock = time.thread_time
     opened = clock()
     container = av.open(str(path))
@@ -278,6 +283,39 @@ def _row(label: str, cpu_seconds: float, video_seconds: float, note: str = "") -
     return f"| {label} | {ms:.1f} ms | {per_core:.0f} | {note} |"
 
 
+def detector_rows(clip: Path, loops: int = 2) -> list[str]:
+    """Detection on (motion-gated, 1 analysed frame/s): YOLOv3-tiny beside today's HOG, one
+    after the other in the same run, on real footage where people walk all the time."""
+    rows = []
+    for detector, width, label in (
+            ("hog", 0, "HOG people (today's counter)"),
+            ("yolov3-tiny", 480, "YOLOv3-tiny objects (default, input_width 480)"),
+            ("yolov3-tiny", 416, "YOLOv3-tiny objects, input_width 416"),
+            ("yolov3-tiny", 320, "YOLOv3-tiny objects, input_width 320"),
+            ("hog", 0, "HOG people (today's counter), again")):
+        split, _ = pipeline(clip, people=True, loops=loops, detector=detector,
+                            input_width=width or 480)
+        rows.append(_row(f"sitroom keyframes + {label} ({clip.stem})", split.total,
+                         split.seconds, f"decode {split.ms(split.decode):.1f} + analysis and "
+                         f"detection {split.ms(split.analyse):.1f} ms; "
+                         + ("HOG on moving regions" if detector == "hog" else
+                            "one whole-picture pass on frames with motion")))
+    return rows
+
+
+def detectors_only() -> None:
+    """`python -m bench.cameras detectors`: only the detector rows (about a minute)."""
+    cv2.setNumThreads(1)
+    print(f"load before: {os.getloadavg()}")
+    with tempfile.TemporaryDirectory(prefix="sitroom-bench-cameras-") as tmp:
+        clip = make_clip(Path(tmp) / "vtest.mp4", VTEST)
+        sub = make_clip(Path(tmp) / "vtest-sub360.mp4", VTEST, size="640:360", bitrate="768k")
+        rows = ["| pipeline | CPU per camera-second | cameras per core | note |",
+                "|---|---|---|---|", *detector_rows(clip), *detector_rows(sub)]
+    print("\n".join(rows))
+    print(f"load after: {os.getloadavg()}")
+
+
 def main() -> None:
     cv2.setNumThreads(1)
     model = next((line.split(":", 1)[1].strip() for line in
@@ -301,9 +339,7 @@ def main() -> None:
         rows.append(_row("naive VideoCapture.read() every frame (640x360 sub-stream)", used,
                          frames / FPS, f"{frames} frames decoded"))
         rows += pipeline_rows("sitroom keyframes only (640x360 sub-stream)", sub)
-        split, _ = pipeline(clips["vtest"], people=True, loops=1)
-        rows.append(_row("sitroom keyframes + HOG people (vtest)", split.total,
-                         split.seconds, "people detector on moving regions"))
+        rows += detector_rows(clips["vtest"])
         rows.append(live_row("sitroom live, file cameras (testsrc2)",
                              {"path": str(clips["testsrc2"])}))
         if RtspServer.available():
@@ -325,4 +361,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    detectors_only() if sys.argv[1:] == ["detectors"] else main()

@@ -6,6 +6,7 @@ file (demo). See README.md for config, metrics, limits and the CPU cost per came
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -71,3 +72,10 @@ def sitroom_simulators() -> list[SimulatorSpec]:
             description="A live HLS camera on loopback: ffmpeg segments the shipped footage.",
         ),
     ]
+
+
+@hookimpl
+def sitroom_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from sitroom_cameras.cli import add_parser
+
+    add_parser(subparsers)

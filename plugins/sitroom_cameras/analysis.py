@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from sitroom_cameras import people
+from sitroom_cameras import detector as det
 from sitroom_cameras.config import CameraConfig
 from sitroom_cameras.tamper import TamperJudge
+from sitroom_cameras.tracker import Crossing, ObjectTracker, Track, foot
 from sitroom_cameras.zones import ZoneSet, contains
 
 
@@ -33,6 +34,12 @@ class FrameReport:
     zone_people: dict[str, int] = field(default_factory=dict)
     occupancy: dict[str, float] = field(default_factory=dict)
     people: list[tuple[int, int, int, int]] = field(default_factory=list)  # full-res boxes
+    detected: bool = False  # the detector ran on this frame (something moved)
+    objects: list[Track] = field(default_factory=list)  # tracks visible now (full-res boxes)
+    counts: dict[str, int] = field(default_factory=dict)  # class -> objects in the picture
+    zone_objects: dict[str, dict[str, int]] = field(default_factory=dict)  # zone -> class -> n
+    zone_dwell: dict[str, dict[int, float]] = field(default_factory=dict)  # zone -> track -> s
+    crossings: list[Crossing] = field(default_factory=list)
     cpu_seconds: float = 0.0
 
 
@@ -87,7 +94,23 @@ class Analyzer:
         self._prev_raw: np.ndarray | None = None
         self._still_since: float | None = None
         self.snapshot: np.ndarray | None = None  # latest analysed frame, for the API only
+        self.tracker = ObjectTracker(config.analysis.track_max_missed)
+        self._detector: det.Detector | None = None
+        self._occupancy: dict[str, float] = {}
+        self._last_now: float | None = None
+        self._scans = 0  # analysed frames the detector could have run on
         self._lock = threading.Lock()
+
+    def detector(self) -> det.Detector:
+        """The configured detector, loaded on first use (raises ModelMissing / ValueError)."""
+        if self._detector is None:
+            cfg = self.cfg
+            width = cfg.people_width if cfg.detector == "hog" else cfg.input_width
+            onnx = cfg.onnx_path()
+            self._detector = det.build(
+                f"onnx:{onnx}" if onnx is not None else cfg.detector, cfg.object_classes, width,
+                cfg.confidence, cfg.class_confidence, cfg.nms, cfg.classes_file)
+        return self._detector
 
     def analyse(self, grey: np.ndarray, full_size: tuple[int, int], now: float) -> FrameReport:
         """Analyse one grey frame (any size up to the camera's) taken from a `full_size` picture.
@@ -130,25 +153,126 @@ class Analyzer:
         report = FrameReport(full_size, motion, brightness, sharpness, reading.scene_change,
                              frozen_seconds, reading.condition)
         masks = self.zones.for_size(full_size, (w, h))
+        self.snapshot = resize_to_width(view, min(cfg.snapshot_width, view.shape[1]))
         # a confirmed flat picture has nobody to find; any other reading, confirmed or not,
-        # leaves people detection on (a turned camera still sees a street)
+        # leaves detection on (a scene cut or a turned camera still sees a street)
         if cfg.people and self.tamper.confirmed_at(now) not in ("covered", "blinded"):
-            report.people = self._people(grey, full_size, cv2.bitwise_or(motion_mask, foreground))
+            self._objects(report, grey, full_size, cv2.bitwise_or(motion_mask, foreground), now)
+        vehicles = self._vehicle_mask(report.objects, full_size, (w, h))
+        dt = 0.0 if self._last_now is None else max(0.0, now - self._last_now)
+        self._last_now = now
         for zm in masks:
             name = zm.zone.name
             if zm.area == 0:
                 continue
             moving = cv2.countNonZero(cv2.bitwise_and(motion_mask, zm.mask))
             report.zone_motion[name] = moving / zm.area
-            report.zone_people[name] = sum(
-                1 for x, y, bw, bh in report.people if contains(zm.polygon_full, x + bw / 2, y + bh)
-            )
+            inside = [t for t in report.objects if contains(zm.polygon_full, *foot(t.box))]
+            report.zone_people[name] = sum(1 for t in inside if t.cls == "person")
+            report.zone_objects[name] = count_classes(inside, cfg.object_classes)
+            # every live track, seen now or held through a missed detection, so a miss does
+            # not restart anyone's dwell
+            report.zone_dwell[name] = {t.id: t.dwell(name, now) for t in self.tracker.tracks
+                                       if t.cls == "person" and name in t.zone_since}
             if zm.zone.type == "lane":
-                covered = cv2.countNonZero(cv2.bitwise_and(foreground, zm.mask))
-                report.occupancy[name] = covered / zm.area
-        self.snapshot = resize_to_width(view, min(cfg.snapshot_width, view.shape[1]))
+                report.occupancy[name] = self._lane_occupancy(zm, foreground, vehicles, dt)
         report.cpu_seconds = time.thread_time() - started
         return report
+
+    def _objects(self, report: FrameReport, grey: np.ndarray, full_size: tuple[int, int],
+                 mask: np.ndarray, now: float) -> None:
+        """Detect where something moved, follow the objects, note zone entries and crossings.
+
+        With no motion the detector does not run and the tracks hold as they are (a parked
+        car or a person standing still stays counted, Frigate's stationary objects).
+        """
+        detector = self.detector()
+        hog = isinstance(detector, det.HogDetector)
+        # the network sees the picture at input_width: shrink the grey frame once (cheap row
+        # skipping, one channel) rather than resizing every region from full resolution
+        image = grey if hog or grey.shape[1] <= self.cfg.input_width else downscale(
+            grey, self.cfg.input_width)
+        rois = self._regions(mask, image.shape[1])
+        every = self.cfg.full_frame_every
+        whole = bool(every) and not hog and self._scans % every == 0
+        if whole:
+            rois = None  # a whole-picture pass now and then finds what never moved
+        self._scans += 1
+        if rois or whole:
+            if hog and not whole:
+                found = detector.detect_masked(image, mask)
+            else:
+                found = detector.detect(image, rois)
+            to_full = full_size[0] / image.shape[1]
+            # where the detector looked: YOLO everywhere, HOG only around what moved
+            scanned = [tuple(round(v * to_full) for v in r) for r in rois or []
+                       ] if hog and not whole else None
+            if to_full != 1:
+                found = [det.Detection(d.cls, d.score, tuple(round(v * to_full) for v in d.box))
+                         for d in found]  # type: ignore[misc]
+            report.crossings = self.tracker.update(found, now, self.config.lines,
+                                                   scanned)  # type: ignore[arg-type]
+            report.detected = True
+        report.objects = self.tracker.visible()
+        report.people = [t.box for t in report.objects if t.cls == "person"]
+        report.counts = count_classes(report.objects, self.cfg.object_classes)
+        zones = self.zones.masks  # built for this frame's size by the caller
+        for track in report.objects:
+            for zm in zones:
+                name = zm.zone.name
+                if contains(zm.polygon_full, *foot(track.box)):
+                    track.zone_since.setdefault(name, now)
+                else:
+                    track.zone_since.pop(name, None)
+            if track.score > track.best_score and track.last_seen == now:
+                track.best_score, track.best_frame, track.best_box = (
+                    track.score, self.snapshot, track.box)
+
+    def _regions(self, mask: np.ndarray, width: int) -> list[det.Box] | None:
+        """Boxes (at `width`) around what moved or differs from the reference; None: nothing."""
+        if not cv2.countNonZero(mask):
+            return None
+        scale = width / mask.shape[1]
+        grown = cv2.dilate(mask, np.ones((5, 5), np.uint8), iterations=2)
+        count, _labels, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
+        boxes = []
+        for i in range(1, count):
+            x, y, bw, bh, area = (int(v) for v in stats[i])
+            if area >= 4:  # padded: the network needs the whole object and some context
+                pad_x, pad_y = max(2, bw // 4), max(2, bh // 4)
+                boxes.append((int(max(0, x - pad_x) * scale), int(max(0, y - pad_y) * scale),
+                              int((bw + 2 * pad_x) * scale), int((bh + 2 * pad_y) * scale)))
+        return merge_boxes(boxes) or None
+
+    @staticmethod
+    def _vehicle_mask(objects: list[Track], full: tuple[int, int], small: tuple[int, int]
+                      ) -> np.ndarray:
+        mask = np.zeros((small[1], small[0]), dtype=np.uint8)
+        sx, sy = small[0] / full[0], small[1] / full[1]
+        for t in objects:
+            if t.cls in det.VEHICLES:
+                x, y, bw, bh = t.box
+                cv2.rectangle(mask, (int(x * sx), int(y * sy)),
+                              (int((x + bw) * sx), int((y + bh) * sy)), 255, -1)
+        return mask
+
+    def _lane_occupancy(self, zm, foreground: np.ndarray, vehicles: np.ndarray,  # type: ignore[no-untyped-def]
+                        dt: float) -> float:
+        """Share of the lane under vehicle boxes, smoothed over `occupancy_smoothing`.
+
+        Without the detector (people: false) it falls back to the difference from the
+        reference scene, which drifts as the reference learns (see the README)."""
+        source = vehicles if self.cfg.people else foreground
+        raw = cv2.countNonZero(cv2.bitwise_and(source, zm.mask)) / zm.area
+        name = zm.zone.name
+        tau = float(self.cfg.occupancy_smoothing)
+        previous = self._occupancy.get(name)
+        if previous is None or tau <= 0:
+            value = raw
+        else:
+            value = previous + (1 - float(np.exp(-dt / tau))) * (raw - previous)
+        self._occupancy[name] = value
+        return value
 
     def _foreground(self, small: np.ndarray) -> np.ndarray:
         """What differs from the reference scene: parked queues, people standing still."""
@@ -159,17 +283,29 @@ class Analyzer:
         _, mask = cv2.threshold(diff, self.cfg.motion_diff, 255, cv2.THRESH_BINARY)
         return cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
 
-    def _people(self, grey: np.ndarray, full_size: tuple[int, int], mask: np.ndarray
-                ) -> list[tuple[int, int, int, int]]:
-        if not cv2.countNonZero(mask):
-            return []
-        view = resize_to_width(grey, self.cfg.people_width)  # upscales small cameras
-        scale = view.shape[1] / mask.shape[1]
-        rois = people.regions(mask, scale, (view.shape[1], view.shape[0]))
-        if not rois:
-            return []
-        to_full = full_size[0] / view.shape[1]
-        return [
-            (round(x * to_full), round(y * to_full), round(bw * to_full), round(bh * to_full))
-            for x, y, bw, bh in people.detect(view, rois)
-        ]
+
+def count_classes(objects: list[Track], classes: tuple[str, ...]) -> dict[str, int]:
+    counts = dict.fromkeys(classes, 0)
+    for t in objects:
+        if t.cls in counts:
+            counts[t.cls] += 1
+    return counts
+
+
+def merge_boxes(boxes: list[det.Box]) -> list[det.Box]:
+    """Merge overlapping boxes (x, y, w, h) until none overlap: a crowd is one region."""
+    rects = [[x, y, x + w, y + h] for x, y, w, h in boxes]
+    merged = True
+    while merged and len(rects) > 1:
+        merged = False
+        for i in range(len(rects)):
+            for j in range(i + 1, len(rects)):
+                a, b = rects[i], rects[j]
+                if a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]:
+                    rects[i] = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
+                    del rects[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return [(x0, y0, x1 - x0, y1 - y0) for x0, y0, x1, y1 in rects]

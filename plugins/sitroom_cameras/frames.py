@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
@@ -22,7 +23,7 @@ import cv2
 import numpy as np
 
 from sitroom_cameras.analysis import FrameReport
-from sitroom_cameras.config import ZoneConfig
+from sitroom_cameras.config import LineConfig, ZoneConfig
 from sitroom_cameras.zones import draw_zones
 
 COLOUR_WIDTH = 960  # the wall and the camera page; bigger buys nothing on a grid of tiles
@@ -48,15 +49,25 @@ def colour_picture(source: bytes | av.VideoFrame, width: int = COLOUR_WIDTH) -> 
     return image
 
 
-def annotate(image: np.ndarray, zones: list[ZoneConfig], report: FrameReport | None) -> None:
-    """Zones and detected people drawn in place (scaled from full-resolution coordinates)."""
+def annotate(image: np.ndarray, zones: list[ZoneConfig], report: FrameReport | None,
+             lines: Sequence[LineConfig] = ()) -> None:
+    """Zones, tripwires and tracked objects (class and id) drawn in place, scaled from
+    full-resolution coordinates."""
     if report is None:
         return
     draw_zones(image, zones, report.full_size)
     s = image.shape[1] / report.full_size[0]
-    for x, y, bw, bh in report.people:
+    thick = max(1, round(image.shape[1] / 480))
+    for track in report.objects:
+        x, y, bw, bh = track.box
         cv2.rectangle(image, (int(x * s), int(y * s)), (int((x + bw) * s), int((y + bh) * s)),
-                      (255, 80, 0), 2)
+                      (255, 80, 0), thick)
+        cv2.putText(image, f"{track.cls} #{track.id}", (int(x * s), int(y * s) - 2),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.35 * thick, (255, 80, 0), thick, cv2.LINE_AA)
+    for line in lines:
+        (x0, y0), (x1, y1) = line.points
+        cv2.line(image, (int(x0 * s), int(y0 * s)), (int(x1 * s), int(y1 * s)), (0, 0, 255),
+                 thick + 1)
 
 
 def encode(image: np.ndarray, quality: int = 80) -> bytes:

@@ -11,6 +11,8 @@ from sitroom.api import MetricSpec
 C = ("camera",)
 CZ = ("camera", "zone")
 CZR = ("camera", "zone", "rule")
+CZK = ("camera", "zone", "class")
+CLKD = ("camera", "line", "class", "direction")
 
 
 INFO = MetricSpec(
@@ -131,7 +133,9 @@ UNCHANGED = MetricSpec(
     unit="seconds",
 )
 PEOPLE = MetricSpec(
-    "sitroom_camera_people", "gauge", "People detected in the last analysed frame.", C
+    "sitroom_camera_people", "gauge",
+    "People detected in the last analysed frame "
+    "(= sitroom_camera_objects{zone=\"\",class=\"person\"}).", C
 )
 ZONE_PEOPLE = MetricSpec(
     "sitroom_camera_zone_people", "gauge", "People whose feet are inside a zone.", CZ
@@ -152,7 +156,7 @@ ZONE_DWELL = MetricSpec(
 OCCUPANCY = MetricSpec(
     "sitroom_camera_lane_occupancy_ratio",
     "gauge",
-    "Share of a lane covered by vehicles (foreground).",
+    "Share of a lane under detected vehicles, smoothed.",
     CZ,
     unit="ratio",
 )
@@ -168,6 +172,17 @@ EVENTS = MetricSpec(
 EVENT_ACTIVE = MetricSpec(
     "sitroom_camera_event_active", "gauge", "1 while an event condition holds.", CZR
 )
+OBJECTS = MetricSpec(
+    "sitroom_camera_objects", "gauge",
+    "Objects detected now, by class, in a zone ('' for the whole picture; feet inside).", CZK)
+LINE_CROSSINGS = MetricSpec(
+    "sitroom_camera_line_crossings_total", "counter",
+    "Tracked objects that crossed a configured line, by class and direction.", CLKD)
+TRACKS = MetricSpec(
+    "sitroom_camera_tracked_objects", "gauge", "Objects followed by the tracker now.", C)
+DETECTOR_RUNS = MetricSpec(
+    "sitroom_camera_detector_runs_total", "counter",
+    "Analysed frames the object detector ran on (frames where something moved).", C)
 METRICS = (
     INFO,
     UP,
@@ -199,6 +214,10 @@ METRICS = (
     CONGESTION,
     EVENTS,
     EVENT_ACTIVE,
+    OBJECTS,
+    LINE_CROSSINGS,
+    TRACKS,
+    DETECTOR_RUNS,
 )
 
 # -- HLS cameras (transport `hls`, feed_hls.py) -----------------------------------------------

@@ -1,8 +1,9 @@
 """Camera pictures and events over HTTP, for the console and for tools with a token.
 
 `GET /api/v1/cameras/{name}/snapshot.jpg`: the newest frame in colour, at most 960 px wide
-(`?zones=1` draws zones and detected people; `?analysed=1` gives the small grey picture
-the analysis saw). `GET /api/v1/cameras/{name}/events`: recent events as JSON, and
+(`?zones=1` draws zones, lines and tracked objects; `?analysed=1` gives the small grey
+picture the analysis saw; `?event=ID` the snapshot kept for that event: its object's best
+frame with the box drawn). `GET /api/v1/cameras/{name}/events`: recent events as JSON, and
 `.../events/{seq}.jpg` the picture of one. All need the `viewer` scope: a bearer token, or
 a console session's cookie. Pictures come from memory and are encoded per request; nothing
 is ever written to disk.
@@ -39,6 +40,13 @@ def routes(daemon: DaemonAPI) -> list[Route]:
         source = camera_of(daemon, request.match_info["name"])
         if source is None:
             return web.json_response({"error": "no such camera"}, status=404)
+        event_id = request.query.get("event")
+        if event_id is not None:
+            # an event's own snapshot: its object's best frame with the box drawn
+            kept = source.event_snapshot(event_id)
+            if kept is None:
+                return web.json_response({"error": "no snapshot for that event"}, status=404)
+            return web.Response(body=kept, content_type="image/jpeg", headers=NO_STORE)
         data = await source.snapshot_jpeg(zones=_flag(request, "zones"),
                                           colour=not _flag(request, "analysed"))
         if data is None:

@@ -23,7 +23,7 @@ import numpy as np
 from sitroom.api import RtspRelay, SourceError, StreamingSource
 from sitroom_cameras import events as camera_events
 from sitroom_cameras import metrics as m
-from sitroom_cameras.analysis import Analyzer, FrameReport
+from sitroom_cameras.analysis import FrameReport
 from sitroom_cameras.config import CameraConfig
 from sitroom_cameras.decode import Decoded, DecodeError
 from sitroom_cameras.feed import Feed, Pending
@@ -39,7 +39,8 @@ from sitroom_cameras.frames import (
     colour_picture,
     encode,
 )
-from sitroom_cameras.rules import Rules
+from sitroom_cameras.models import ModelMissing
+from sitroom_cameras.pipeline import CameraAnalysis, Step
 from sitroom_cameras.targets import display, http_target, rtsp_credentials, rtsp_url
 
 SECOND_LOOK_MARGIN = 0.1  # s after a reader's longest rest: it has read and parsed by then
@@ -49,7 +50,8 @@ def make_feed(config: CameraConfig, ctx: Any) -> Feed:
     """The feed for a camera's transport (constructing it does no I/O)."""
     mode = config.resolved_transport
     cfg = config.analysis
-    min_width = max(cfg.width, cfg.people_width if cfg.people else 0)
+    detector_width = cfg.people_width if cfg.detector == "hog" else cfg.input_width
+    min_width = max(cfg.width, detector_width if cfg.people else 0)
     timeout = float(config.timeout)
     common: dict[str, Any] = {"name": config.name, "interval": float(config.analysis_interval),
               "long_gop": config.long_gop, "open_timeout": timeout,
@@ -101,9 +103,9 @@ class CameraSource(StreamingSource):
 
     def __init__(self, config: CameraConfig, ctx: Any) -> None:
         super().__init__(config, ctx)
-        self.analyzer = Analyzer(config)
-        self.rules = Rules(config.zones, float(config.analysis.tamper_after),
-                           float(config.analysis.frozen_after))
+        self.analysis = CameraAnalysis(config)
+        self.analyzer = self.analysis.analyzer
+        self.rules = self.analysis.rules
         self.tz = ZoneInfo(config.timezone)
         self.cam = {"camera": config.name}
         self.feed: Feed | None = None
@@ -124,6 +126,8 @@ class CameraSource(StreamingSource):
         if self._runs > 1:
             self.metrics.inc(m.RECONNECTS, **self.cam)
         self._declare()
+        if self.config.analysis.people:
+            await self._load_detector()
         feed = self.feed = make_feed(self.config, self.ctx)
         self.ctx.set_detail("address", display(self.config))
         self.ctx.set_detail("transport", feed.transport)
@@ -152,6 +156,13 @@ class CameraSource(StreamingSource):
                 self.metrics.set(m.FRAME_AGE, time.time() - self._last_frame_wall, **self.cam)
             await feed.close()
 
+    async def _load_detector(self) -> None:
+        """Load the model before connecting: a missing model is a clear, lasting error."""
+        try:
+            await self.ctx.run_blocking(self.analyzer.detector)
+        except (ModelMissing, ValueError, cv2.error) as exc:
+            raise SourceError("model", f"camera {self.config.name}: {exc}") from None
+
     def _declare(self) -> None:
         """Zero every counter and write the info series, so dashboards see them at once."""
         c = self.config
@@ -172,6 +183,17 @@ class CameraSource(StreamingSource):
         for rule in ("tamper_covered", "tamper_blinded", "tamper_defocused", "tamper_moved",
                      "frozen"):
             self.metrics.inc(m.EVENTS, 0, zone="", rule=rule, **self.cam)
+        if not c.analysis.people:
+            return
+        self.metrics.inc(m.DETECTOR_RUNS, 0, **self.cam)
+        classes = c.analysis.object_classes
+        for line in c.lines:
+            for cls in line.classes or classes:
+                for direction in line.directions:
+                    self.metrics.inc(m.LINE_CROSSINGS, 0, line=line.name, direction=direction,
+                                     **{"class": cls}, **self.cam)
+            if line.event is not None:
+                self.metrics.inc(m.EVENTS, 0, zone=line.name, rule="line_crossing", **self.cam)
 
     # -- one analysis tick -----------------------------------------------------------------
 
@@ -200,7 +222,7 @@ class CameraSource(StreamingSource):
         decoded = pending()
         report = None
         if decoded.grey is not None:
-            report = self.analyzer.analyse(decoded.grey, decoded.full_size, now)
+            report = self.analysis.analyse(decoded.grey, decoded.full_size, now)
         decoded.grey = None  # the analyzer kept what it needs; let the frame go
         if decoded.colour is not None:
             self.colour = decoded.colour  # one reference swap: the wall's picture
@@ -265,47 +287,70 @@ class CameraSource(StreamingSource):
         w.set(m.SHARPNESS, r.sharpness, **cam)
         w.set(m.SCENE_CHANGE, r.scene_change, **cam)
         w.set(m.UNCHANGED, r.frozen_seconds, **cam)
-        if self.config.analysis.people:
-            w.set(m.PEOPLE, len(r.people), **cam)
-        presence: dict[str, bool] = {}
+        step = self.analysis.evaluate(r, now, datetime.now(self.tz))
+        presence = step.presence
+        detecting = self.config.analysis.people
+        if detecting:
+            self._write_objects(r)
         for zone in self.config.zones:
             name = zone.name
-            motion = r.zone_motion.get(name, 0.0)
-            count = r.zone_people.get(name, 0)
-            w.set(m.ZONE_MOTION, motion, zone=name, **cam)
-            if self.config.analysis.people:
-                w.set(m.ZONE_PEOPLE, count, zone=name, **cam)
-            if zone.presence == "people" and self.config.analysis.people:
-                presence[name] = count > 0
-            else:
-                presence[name] = motion >= zone.motion_threshold
+            w.set(m.ZONE_MOTION, r.zone_motion.get(name, 0.0), zone=name, **cam)
+            if detecting:
+                w.set(m.ZONE_PEOPLE, r.zone_people.get(name, 0), zone=name, **cam)
             if zone.type == "lane":
                 occupancy = r.occupancy.get(name, 0.0)
                 level = sum(1 for t in zone.congestion_thresholds if occupancy >= t)
                 w.set(m.OCCUPANCY, occupancy, zone=name, **cam)
                 w.set(m.CONGESTION, level, zone=name, **cam)
-        local = datetime.now(self.tz)
-        started = self.rules.evaluate(now, local, presence, r.tamper, r.frozen_seconds)
-        for zone_name, rule in started:
-            w.inc(m.EVENTS, zone=zone_name, rule=rule, **cam)
-            self.log.info("camera_event", camera=self.config.name, zone=zone_name, rule=rule)
-            self._keep_event(rule, zone_name)
-        camera_events.push(self.ctx.events, self.config.name,
-                           {"location": self.config.location, "district": self.config.district},
-                           started, self.rules.active(), self._snapshot_of(r))
+        self._write_events(step, r)
         for zone in self.config.zones:
             w.set(m.ZONE_PRESENCE, 1 if presence.get(zone.name) else 0, zone=zone.name, **cam)
             w.set(m.ZONE_DWELL, self.rules.dwell(zone.name, now), zone=zone.name, **cam)
         for (zone_name, rule), active in self.rules.active().items():
             w.set(m.EVENT_ACTIVE, 1 if active else 0, zone=zone_name, rule=rule, **cam)
 
+    def _write_objects(self, r: FrameReport) -> None:
+        """Objects per class in the picture and per zone, crossings, tracker size."""
+        cam, w = self.cam, self.metrics
+        w.set(m.PEOPLE, len(r.people), **cam)
+        if r.detected:
+            w.inc(m.DETECTOR_RUNS, **cam)
+        w.set(m.TRACKS, len(self.analyzer.tracker.tracks), **cam)
+        for cls, n in r.counts.items():
+            w.set(m.OBJECTS, n, zone="", **{"class": cls}, **cam)
+        for zone, counts in r.zone_objects.items():
+            for cls, n in counts.items():
+                w.set(m.OBJECTS, n, zone=zone, **{"class": cls}, **cam)
+        for c in r.crossings:
+            w.inc(m.LINE_CROSSINGS, line=c.line, direction=c.direction, **{"class": c.cls}, **cam)
+
+    def _write_events(self, step: Step, report: FrameReport) -> None:
+        """Count and log each event, and push it (with its own snapshot) through the core's
+        event path; resolve the rules no longer active."""
+        info = {"location": self.config.location, "district": self.config.district}
+        for event in step.events:
+            self.metrics.inc(m.EVENTS, zone=event.zone, rule=event.rule, **self.cam)
+            self.log.info("camera_event", camera=self.config.name, zone=event.zone,
+                          rule=event.rule, event_id=event.id, object_class=event.cls,
+                          track=event.track)
+            self._keep_event(event.rule, event.zone)
+            camera_events.push(self.ctx.events, self.config.name, info,
+                               [(event.zone, event.rule)], {},
+                               self._snapshot_of(report, event.id))
+        camera_events.push(self.ctx.events, self.config.name, info, [], self.rules.active(),
+                           None)
+
     # -- pictures and events for people ---------------------------------------------------
 
-    def _snapshot_of(self, report: FrameReport) -> Any:
-        """The picture of this very frame, encoded only if an event asks for it."""
+    def _snapshot_of(self, report: FrameReport, event_id: str | None = None) -> Any:
+        """The event's own snapshot (its object's best frame, box drawn) when it has one,
+        else the picture of this very frame, encoded only if an event asks for it."""
         frame = self.analyzer.snapshot
 
         async def encode() -> bytes | None:
+            kept = self.analysis.snapshots.get(event_id) if event_id is not None else None
+            if kept is not None:
+                return kept
             if frame is None:
                 return None
             return await self.ctx.run_blocking(self._encode, frame, report, True)
@@ -345,6 +390,10 @@ class CameraSource(StreamingSource):
             "report": self.last_report,
         }
 
+    def event_snapshot(self, event_id: str) -> bytes | None:
+        """The JPEG kept for an event (its object's best frame, box drawn), or None."""
+        return self.analysis.snapshots.get(event_id)
+
     async def snapshot_jpeg(self, zones: bool = False, colour: bool = True) -> bytes | None:
         """The newest frame as JPEG: in colour (default) or the analysed grey picture;
         zones and people drawn on request. None before the first analysed frame."""
@@ -361,14 +410,14 @@ class CameraSource(StreamingSource):
                        zones: bool, width: int) -> bytes:
         image = colour_picture(source, width)
         if zones:
-            annotate(image, self.config.zones, report)
+            annotate(image, self.config.zones, report, self.config.lines)
         return encode(image)
 
     def _encode(self, frame: np.ndarray, report: FrameReport, zones: bool) -> bytes:
         image = frame
         if zones:
             image = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-            annotate(image, self.config.zones, report)
+            annotate(image, self.config.zones, report, self.config.lines)
         ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
         if not ok:
             raise DecodeError("could not encode snapshot")

@@ -14,9 +14,9 @@ import cv2
 import numpy as np
 import pytest
 
-from sitroom_cameras.analysis import Analyzer, FrameReport
+from sitroom_cameras.analysis import FrameReport
 from sitroom_cameras.config import CameraConfig
-from sitroom_cameras.rules import Rules
+from sitroom_cameras.pipeline import CameraAnalysis, CameraEvent
 
 FULL = (768, 576)
 WALKWAY = [[0, 150], [768, 150], [768, 330], [0, 330]]
@@ -53,22 +53,24 @@ def footage(vtest: Path, every: int = 10, limit: int = 25) -> list[np.ndarray]:
 
 
 class Pipeline:
-    """Analyzer + Rules, as the camera source chains them, at one frame per second."""
+    """The camera source's own analysis chain (CameraAnalysis), at one frame per second."""
 
     def __init__(self, cfg: CameraConfig) -> None:
         self.cfg = cfg
-        self.analyzer = Analyzer(cfg)
-        self.rules = Rules(cfg.zones, cfg.analysis.tamper_after, cfg.analysis.frozen_after)
+        self.chain = CameraAnalysis(cfg)
+        self.analyzer = self.chain.analyzer
+        self.rules = self.chain.rules
         self.t = 0.0
         self.events: list[tuple[str, str]] = []
+        self.fired: list[CameraEvent] = []
         self.reports: list[FrameReport] = []
 
     def feed(self, grey: np.ndarray) -> FrameReport:
         self.t += 1.0
-        report = self.analyzer.analyse(grey, (grey.shape[1], grey.shape[0]), self.t)
-        presence = {z.name: report.zone_people.get(z.name, 0) > 0 for z in self.cfg.zones}
-        self.events += self.rules.evaluate(self.t, datetime(2026, 1, 5, 23, 0), presence,
-                                           report.tamper, report.frozen_seconds)
+        report = self.chain.analyse(grey, (grey.shape[1], grey.shape[0]), self.t)
+        step = self.chain.evaluate(report, self.t, datetime(2026, 1, 5, 23, 0))
+        self.fired += step.events
+        self.events += [(e.zone, e.rule) for e in step.events]
         self.reports.append(report)
         return report
 

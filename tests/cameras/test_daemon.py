@@ -8,6 +8,7 @@ that no credential reaches the metrics, the sources API or the logs.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -72,9 +73,12 @@ def test_daemon_cameras_down_and_back(street_clip: Path, vtest: Path, tmp_path: 
          "password": PASSWORD, "district": "Semarang Tengah", "latitude": -6.99,
          "longitude": 110.42, "owner_type": "city", "location": "Simpang Lima"},
         {**common, "name": "cam-mjpeg", "url": f"http://127.0.0.1:{sim_port}/mjpeg"},
-        {**common, "name": "cam-file", "path": str(vtest),
+        {**common, "name": "cam-file", "path": str(vtest), "analysis": {"people": True},
          "zones": [{"name": "walkway", "polygon": [[0, 150], [768, 150], [768, 330], [0, 330]],
-                    "restricted": [{"start": "00:00", "end": "23:59"}]}]},
+                    "restricted": [{"start": "00:00", "end": "23:59"}]}],
+         "lines": [{"name": "west", "points": [[215, 125], [215, 310]],
+                    "directions": ["out", "in"], "classes": ["person"],
+                    "event": {"direction": "out"}}]},
     ]}))
     names = ("cam-rtsp", "cam-mjpeg", "cam-file")
 
@@ -108,6 +112,23 @@ def test_daemon_cameras_down_and_back(street_clip: Path, vtest: Path, tmp_path: 
                                              camera="cam-file", zone="walkway",
                                              rule="suspicious_activity") or 0) >= 1,
                        timeout=20, what="suspicious activity in the walkway")
+
+            # objects by class, crossings of the line, and each event's own snapshot
+            wait_until(lambda: (sample_value(daemon.metrics(), "sitroom_camera_objects",
+                                             camera="cam-file", zone="", **{"class": "person"})
+                                or 0) >= 1, timeout=20, what="people counted")
+            wait_until(lambda: (sample_value(daemon.metrics(),
+                                             "sitroom_camera_line_crossings_total",
+                                             camera="cam-file", line="west", direction="out",
+                                             **{"class": "person"}) or 0) >= 1,
+                       timeout=60, what="a person crossing the line")
+            event_ids = re.findall(r"event_id[\"=: ]+([0-9a-f]{16})", daemon.output())
+            assert event_ids, "no event id in the log"
+            route = f"{base}/cam-file/snapshot.jpg?event={event_ids[-1]}"
+            assert fetch(route)[0] == 401
+            status, ctype, body = fetch(route, token)
+            assert status == 200 and ctype == "image/jpeg" and body[:2] == b"\xff\xd8"
+            assert fetch(f"{base}/cam-file/snapshot.jpg?event=0000", token)[0] == 404
 
             # kill both stream servers: the cameras go down
             rtsp.kill()

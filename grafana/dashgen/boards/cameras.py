@@ -99,6 +99,17 @@ def build() -> dict[str, Any]:
             "{{camera}} {{zone}}")], w=12, unit="s", links=[runbook_link("CameraLoitering"),
                                                             board_link("Situation Room",
                                                                        UID_OVERVIEW)]),
+        row("Objects and lines"),
+        Panel("timeseries", "Objects in view by class", [Query(
+            "sum by (class) (" + cam('sitroom_camera_objects{zone="", ' + S + "}") + ")",
+            "{{class}}")], w=12, unit="short",
+              description="Objects the detector sees now (whole picture), summed over cameras."),
+        Panel("timeseries", "Line crossings per minute", [Query(
+            "sum by (camera, line, class, direction) ("
+            + cam(f"rate(sitroom_camera_line_crossings_total{{{S}}}[$__rate_interval])")
+            + ") * 60", "{{camera}} {{line}} {{class}} {{direction}}")], w=12, unit="short",
+              description="Tracked objects crossing the configured lines (vehicles per minute "
+                          "per lane for traffic)."),
     ]
     return dashboard(
         UID_CAMERAS, "sitroom: kamera dan keamanan (cameras and security)",
