@@ -172,10 +172,10 @@ def run_camera(frames: Callable[[], Iterator[tuple[float, np.ndarray]]], interva
         if report.tamper is not None:
             flagged += 1
             kinds[report.tamper] = kinds.get(report.tamper, 0) + 1
-        for _zone, rule in rules.evaluate(t, datetime(2026, 1, 5, 12, 0), {}, report.tamper,
-                                          report.frozen_seconds):
-            if rule.startswith("tamper_"):
-                events.append((round(t, 1), rule))
+        for fired in rules.evaluate(t, datetime(2026, 1, 5, 12, 0), {}, report.tamper,
+                                    report.frozen_seconds):
+            if fired.rule.startswith("tamper_"):
+                events.append((round(t, 1), fired.rule))
     return Outcome(analyses, flagged, events, kinds, cpu)
 
 
