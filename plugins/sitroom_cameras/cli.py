@@ -23,7 +23,7 @@ import numpy as np
 import yaml
 from pydantic import ValidationError
 
-from sitroom.config import parse_duration
+from sitroom.api import parse_duration
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
