@@ -75,7 +75,7 @@ def sitroom_simulators() -> list[SimulatorSpec]:
 
 
 @hookimpl
-def sitroom_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def sitroom_cli(subparsers: argparse._SubParsersAction) -> None:
     from sitroom_cameras.cli import add_parser
 
     add_parser(subparsers)

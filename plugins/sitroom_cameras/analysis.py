@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import cast
 
 import cv2
 import numpy as np
@@ -200,7 +201,7 @@ class Analyzer:
         self._scans += 1
         if rois or whole:
             if hog and not whole:
-                found = detector.detect_masked(image, mask)
+                found = cast("det.HogDetector", detector).detect_masked(image, mask)
             else:
                 found = detector.detect(image, rois)
             to_full = full_size[0] / image.shape[1]
@@ -209,9 +210,9 @@ class Analyzer:
                        ] if hog and not whole else None
             if to_full != 1:
                 found = [det.Detection(d.cls, d.score, tuple(round(v * to_full) for v in d.box))
-                         for d in found]  # type: ignore[misc]
+                         for d in found]
             report.crossings = self.tracker.update(found, now, self.config.lines,
-                                                   scanned)  # type: ignore[arg-type]
+                                                   scanned)
             report.detected = True
         report.objects = self.tracker.visible()
         report.people = [t.box for t in report.objects if t.cls == "person"]
@@ -256,7 +257,7 @@ class Analyzer:
                               (int((x + bw) * sx), int((y + bh) * sy)), 255, -1)
         return mask
 
-    def _lane_occupancy(self, zm, foreground: np.ndarray, vehicles: np.ndarray,  # type: ignore[no-untyped-def]
+    def _lane_occupancy(self, zm, foreground: np.ndarray, vehicles: np.ndarray,
                         dt: float) -> float:
         """Share of the lane under vehicle boxes, smoothed over `occupancy_smoothing`.
 

@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from sitroom.api import parse_duration
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "analyse", help="run one camera's analysis offline on a video file (JSON lines)")
     parser.add_argument("video", help="a video file (anything FFmpeg reads)")

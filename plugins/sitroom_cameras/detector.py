@@ -163,7 +163,7 @@ class HogDetector:
     """People only, with today's HOG counter (people.py); kept for comparison and for
     cameras where the network's cost is too high."""
 
-    classes = ("person",)
+    classes: tuple[str, ...] = ("person",)
 
     def __init__(self, input_width: int) -> None:
         self.input_width = input_width
@@ -200,6 +200,7 @@ def build(spec: str, classes: tuple[str, ...], input_width: int, confidence: flo
     """The detector a camera's config names; raises ModelMissing / ValueError clearly."""
     if spec == "hog":
         return HogDetector(input_width)
+    files: tuple[Path, ...]
     if spec == "yolov3-tiny":
         directory = models.locate()
         files = (directory / "yolov3-tiny.cfg", directory / "yolov3-tiny.weights")
