@@ -136,6 +136,13 @@ SCRAPE_DURATION = MetricSpec(
     unit="seconds",
     builtin=True,
 )
+HTTP_ERRORS = MetricSpec(
+    "sitroom_http_request_errors_total",
+    "counter",
+    "HTTP requests a handler failed on unexpectedly (reason=internal): each one is a bug.",
+    ("reason",),
+    builtin=True,
+)
 
 # The standard series every Prometheus exporter has, with client_python's names and help
 # (written by sitroom.metrics.runtime from prometheus-client's own collectors): SREs' stock
@@ -214,6 +221,7 @@ ALL = (
     SHARD_ORDINAL,
     TOTAL_SHARDS,
     SCRAPE_DURATION,
+    HTTP_ERRORS,
     *RUNTIME,
     *EVENT_METRICS,
 )

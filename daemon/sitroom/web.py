@@ -203,6 +203,30 @@ def _wrap(route: Route) -> Any:
     return handler
 
 
+_LOGGED_FAILURES: set[tuple[str, str]] = set()
+
+
+def failure_site(exc: BaseException) -> str:
+    """`module.py:123` of the innermost frame: enough to find the bug, nothing of the input."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return "?"
+    return f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}"
+
+
+def log_internal_failure(logger: Any, event: str, exc: BaseException, **fields: Any) -> None:
+    """Log an unexpected exception once per (type, place), without its message or traceback:
+    both can quote the hostile payload (a password, a surrogate) that caused it."""
+    key = (type(exc).__name__, failure_site(exc))
+    if key in _LOGGED_FAILURES:
+        return
+    _LOGGED_FAILURES.add(key)
+    logger.error(event, error_type=key[0], at=key[1],
+                 note="first of its kind; further ones are only counted", **fields)
+
+
 @web.middleware
 async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Find the console session, run the handler, then add the security headers and the
@@ -225,15 +249,17 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Turn unexpected exceptions into a 500 without leaking tracebacks or secrets."""
+    """Turn unexpected exceptions into a counted 500 without leaking tracebacks or input."""
     try:
         return await handler(request)
     except web.HTTPException:
         raise
     except Exception as exc:
-        log.error(
-            "http_handler_failed", path=request.path, error=redactor.redact(str(exc)), exc_info=exc
-        )
+        request.app[DAEMON_KEY].core.inc(sm.HTTP_ERRORS, reason="internal")
+        # the route pattern, not the path: a path can hold a registration id (a capability)
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "?"
+        log_internal_failure(log, "http_handler_failed", exc, route=route)
         return web.json_response({"error": "internal error"}, status=500)
 
 
@@ -255,6 +281,7 @@ def build_app(daemon: Daemon) -> web.Application:
     )
     login.add_routes(app, daemon)
     app[SCRAPE_KEY] = ScrapeTimer()
+    daemon.core.inc(sm.HTTP_ERRORS, 0, reason="internal")
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/-/healthy", healthy_handler)
     app.router.add_get("/-/ready", ready_handler)

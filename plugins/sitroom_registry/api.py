@@ -76,6 +76,9 @@ def status_url(row: dict[str, Any]) -> str:
     return f"/api/v1/registrations/{row['id']}"
 
 
+PUBLIC_ENDPOINTS = {"register": "register", "registration_status": "status"}
+"""Handlers whose outcomes `sitroom_registry_requests_total` counts, by endpoint label."""
+
 Handler = Callable[[web.Request, RegistrySource], Awaitable[web.StreamResponse]]
 
 
@@ -127,6 +130,13 @@ def routes(daemon: DaemonAPI) -> list[Route]:
                 return json_error(404, "no such registration")
             except TransitionError as exc:
                 return json_error(409, str(exc))
+            except web.HTTPException:
+                raise
+            except Exception:
+                endpoint = PUBLIC_ENDPOINTS.get(handler.__name__)
+                if endpoint is not None:
+                    source.metrics.inc(rm.REQUESTS, endpoint=endpoint, result="internal")
+                raise  # the core counts it, logs it once without the payload, answers 500
 
         return wrapped
 
@@ -150,7 +160,8 @@ async def read_json(request: web.Request) -> Any:
         raise _TooLarge() from None
     try:
         return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        # RecursionError: "[[[[..." thousands deep is hostile, not a 500
         raise _Malformed() from None
 
 

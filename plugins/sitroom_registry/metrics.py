@@ -52,8 +52,9 @@ ADMIN_ACTION_NAMES = (*LIFECYCLE_ACTIONS, "edit")
 ALL = (REGISTRATIONS, REQUESTS, PROBES, PROBE_DURATION, ADMIN, PUBLISHED)
 
 REQUEST_RESULTS = {
-    "register": ("accepted", "invalid", "rate_limited", "busy", "too_large", "malformed"),
-    "status": ("found", "not_found", "rate_limited"),
+    "register": ("accepted", "invalid", "rate_limited", "busy", "too_large", "malformed",
+                 "internal"),
+    "status": ("found", "not_found", "rate_limited", "internal"),
 }
 
 

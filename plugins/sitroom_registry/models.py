@@ -52,6 +52,8 @@ OWNER_TYPES: tuple[str, ...] = get_args(OwnerType)
 PROTOCOLS = ("rtsp", "http", "https")
 _SECRET_QUERY_KEYS = {"user", "username", "pwd", "pass", "passwd", "password", "token", "auth"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# JSON may spell a lone UTF-16 surrogate ("\\ud800"); no UTF-8 store or log can hold one
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 M = TypeVar("M", bound=BaseModel)
 Text = Annotated[str, StringConstraints(strip_whitespace=True)]
@@ -60,6 +62,12 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True)]
 def _no_control(value: str | None) -> str | None:
     if value is not None and _CONTROL.search(value):
         raise ValueError("must not contain control characters")
+    return _no_surrogate(value)
+
+
+def _no_surrogate(value: str | None) -> str | None:
+    if value is not None and _SURROGATE.search(value):
+        raise ValueError("must be valid Unicode text (a lone surrogate is not)")
     return value
 
 
@@ -80,6 +88,13 @@ class StreamIn(BaseModel):
     @classmethod
     def _clean(cls, value: str | None) -> str | None:
         return _no_control(value)
+
+    @field_validator("password")
+    @classmethod
+    def _password(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            _no_surrogate(value.get_secret_value())
+        return value
 
     @field_validator("path")
     @classmethod
@@ -169,9 +184,10 @@ class RegistrationIn(DetailsIn):
     stream: StreamIn
     consent: bool
 
-    @field_validator("consent")
+    @field_validator("consent", mode="before")
     @classmethod
-    def _consent(cls, value: bool) -> bool:
+    def _consent(cls, value: Any) -> bool:
+        # a decision is JSON `true` and nothing else: "true", 1 or "yes" are not consent
         if value is not True:
             raise ValueError("must be true: the owner agrees that the city monitors this camera")
         return value
@@ -302,13 +318,17 @@ async def check_stream(stream: StreamIn, guard: NetGuard) -> StreamSpec:
         }
         field = "stream.host"
     protocol = str(parts["protocol"])
-    port = int(parts["port"] or {"rtsp": 554, "http": 80, "https": 443}[protocol])
+    given_port = parts["port"]
+    port = int({"rtsp": 554, "http": 80, "https": 443}[protocol] if given_port is None
+               else given_port)
     path = str(parts["path"])
     if _query_has_secret(path):
         raise InvalidRequest(
             [FieldError(field, "put credentials in username/password, not in the URL query")]
         )
     port_field = "stream.port" if stream.url is None else "stream.url"
+    if not 1 <= port <= 65535:  # `:0` is a port, not "the default": never probe it as 80
+        raise InvalidRequest([FieldError(port_field, "port must be between 1 and 65535")])
     try:
         guard.check_port(port)
     except AddressRefused:
