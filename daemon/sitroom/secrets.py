@@ -16,16 +16,45 @@ REDACTED = "***"
 # greedy up to the last '@' of the address: unencoded passwords may contain '@' or '/'
 # (over-redacting a path that holds an '@' is the safe way to be wrong)
 _URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^\s\"'<>]*)@")
-_SENSITIVE_QUERY = re.compile(
-    r"(?i)([?&;](?:access_token|token|password|passwd|pass|pwd|key|api_key|apikey|secret|auth"
-    r"|signature|sig|loginpas|user_pass|passcode)=)[^&#;\s]*"
-)
+_URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'<>]*")
+_PATH_PARAM = re.compile(r";(?P<key>[^;/?#=]*)(?:=[^;/?#]*)?")
+
+
+def _mask_pairs(text: str, separator: str) -> str:
+    """`a=1&b=2` -> `a=***&b=***`; a bare value (`?opaque`) becomes `***`."""
+    masked = []
+    for pair in text.split(separator):
+        key, equals, _ = pair.partition("=")
+        masked.append(f"{key}={REDACTED}" if equals else (REDACTED if pair else ""))
+    return separator.join(masked)
+
+
+def _mask_tail(url: str) -> str:
+    """Mask every query value, path parameter (`;jsessionid=`) and the fragment.
+
+    No list of "secret-looking" key names: `sessionid`, `X-Amz-Signature`, `jwt` and the
+    next vendor's invention all carry credentials, and a key list always lags behind.
+    """
+    head, hash_, fragment = url.partition("#")
+    head, question, query = head.partition("?")
+    scheme, sep, rest = head.partition("://")
+    host, slash, path = rest.partition("/")
+    path = _PATH_PARAM.sub(lambda m: f";{m['key']}={REDACTED}" if "=" in m[0] else
+                           f";{REDACTED}", path)
+    masked = f"{scheme}{sep}{host}{slash}{path}"
+    if question:
+        masked += "?" + "&".join(_mask_pairs(part, ";") for part in query.split("&"))
+    if hash_:
+        masked += f"#{REDACTED}" if fragment else "#"
+    return masked
 
 
 def redact_url(url: str) -> str:
-    """Drop userinfo and secret-looking query values from a URL, keeping host and path.
+    """Drop userinfo, every query value, path parameter and fragment from a URL, keeping
+    scheme, host, port, path and the query's key names (enough to tell endpoints apart).
 
-    Used wherever a camera or feed address is shown: logs, labels, `/api/v1/sources`.
+    Used wherever an address is shown to token holders: logs, `/api/v1/sources`. Labels
+    never carry URLs at all (a probe is named in config).
     """
     try:
         parts = urlsplit(url)
@@ -40,9 +69,10 @@ def redact_url(url: str) -> str:
 
 
 def scrub_urls(text: str) -> str:
-    """Redact URL credentials wherever they occur inside free text."""
+    """Redact URL credentials, query values, path parameters and fragments wherever a URL
+    occurs inside free text."""
     text = _URL_USERINFO.sub(rf"\g<scheme>{REDACTED}@", text)
-    return _SENSITIVE_QUERY.sub(rf"\1{REDACTED}", text)
+    return _URL.sub(lambda m: _mask_tail(m[0]), text)
 
 
 class RedactionRegistry:

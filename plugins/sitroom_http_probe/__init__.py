@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 import aiohttp
-from pydantic import Field, HttpUrl
+from pydantic import Field, HttpUrl, field_validator
 
 from sitroom.api import (
     MetricSpec,
@@ -29,7 +29,23 @@ class HttpProbeConfig(SourceConfig):
     method: str = Field(default="GET", pattern="^(GET|HEAD)$")
     expect_status: list[int] = Field(default_factory=lambda: [200], min_length=1)
     follow_redirects: bool = False
-    max_body_bytes: int = Field(default=1_048_576, ge=0)
+    max_body_bytes: int = Field(default=1_048_576, ge=0, le=1_073_741_824)
+    target: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$")
+    """The `target` label: a short name, never the URL (defaults to the source's name).
+
+    A URL in a public label leaks whatever its query or path parameters carry (session ids,
+    signatures, tokens); token holders see the redacted URL in `/api/v1/sources`."""
+
+    @field_validator("target")
+    @classmethod
+    def _not_a_url(cls, value: str | None) -> str | None:
+        if value is not None and "://" in value:
+            raise ValueError("must be a short name, not a URL")
+        return value
+
+    @property
+    def target_label(self) -> str:
+        return self.target or self.name
 
 
 LABELS = ("target",)
@@ -63,7 +79,8 @@ class HttpProbe(PollingSource):
     config: HttpProbeConfig
 
     async def collect(self) -> None:
-        target = redact_url(str(self.config.url))
+        target = self.config.target_label
+        shown = redact_url(str(self.config.url))  # error text: token holders only
         started = time.perf_counter()
         # pessimistic first: a timeout or cancellation must leave "failed", not the last success
         self.metrics.set(SUCCESS, 0, target=target)
@@ -81,7 +98,7 @@ class HttpProbe(PollingSource):
                         break
                 status = response.status
         except aiohttp.ClientError as exc:
-            raise SourceError("connect", f"{target}: {type(exc).__name__}") from exc
+            raise SourceError("connect", f"{shown}: {type(exc).__name__}") from exc
         elapsed = time.perf_counter() - started
         ok = status in self.config.expect_status
         self.metrics.set(SUCCESS, 1 if ok else 0, target=target)
@@ -89,7 +106,7 @@ class HttpProbe(PollingSource):
         self.metrics.set(STATUS_CODE, status, target=target)
         self.metrics.set(RESPONSE_SIZE, size, target=target)
         if not ok:
-            raise SourceError("status", f"{target}: unexpected status {status}")
+            raise SourceError("status", f"{shown}: unexpected status {status}")
 
 
 @hookimpl
