@@ -44,6 +44,7 @@ from sitroom.declarations import (
 from sitroom.events.links import SnapshotFactory
 from sitroom.events.manager import SourceEvents
 from sitroom.events.spec import EventSpec, Text
+from sitroom.failures import failure_site
 from sitroom.hookspecs import hookimpl
 from sitroom.httpfetch import (
     BodyTooLarge,
@@ -110,6 +111,7 @@ __all__ = [
     "check_feed",
     "client_address",
     "csrf_token",
+    "failure_site",
     "fetch_bytes",
     "format_validation_error",
     "haversine_m",

@@ -14,6 +14,7 @@ from sitroom import selfmetrics as sm
 from sitroom import webui as pages
 from sitroom.auth import Principal, Scope, match_token
 from sitroom.declarations import Handler, Route
+from sitroom.failures import failure_key
 from sitroom.metrics.exposition import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, render
 from sitroom.secrets import redactor
 from sitroom.sessions import CSRF_COOKIE, SESSION_COOKIE
@@ -206,20 +207,10 @@ def _wrap(route: Route) -> Any:
 _LOGGED_FAILURES: set[tuple[str, str]] = set()
 
 
-def failure_site(exc: BaseException) -> str:
-    """`module.py:123` of the innermost frame: enough to find the bug, nothing of the input."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    if tb is None:
-        return "?"
-    return f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}"
-
-
 def log_internal_failure(logger: Any, event: str, exc: BaseException, **fields: Any) -> None:
     """Log an unexpected exception once per (type, place), without its message or traceback:
     both can quote the hostile payload (a password, a surrogate) that caused it."""
-    key = (type(exc).__name__, failure_site(exc))
+    key = failure_key(exc)
     if key in _LOGGED_FAILURES:
         return
     _LOGGED_FAILURES.add(key)

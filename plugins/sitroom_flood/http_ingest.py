@@ -47,22 +47,42 @@ class HttpSensors(StreamingSource):
         await asyncio.Event().wait()
 
     def ingest_body(self, body: bytes, content_type: str = "") -> dict[str, Any]:
-        """Feed one request body; returns the summary the gateway gets back."""
+        """Feed one request body; returns the summary the gateway gets back.
+
+        Items are independent readings, so a batch is answered per item (`items[i]`: what
+        was stored of item i and why the rest was not) rather than all-or-nothing: a gateway
+        resends exactly the items that failed, and the answer always matches the store.
+        """
         before = Counter(self.ingestor.reasons)
         items = self._split(body, content_type)
-        accepted = 0
+        outcomes: list[dict[str, Any]] = []
         if len(items) > self.config.max_batch:
             for _ in items:
                 self.ingestor.reject("batch_too_large", received=True)
+            outcomes = [{"accepted": 0, "reasons": {"batch_too_large": 1}} for _ in items]
             items = []
         for item in items:
-            if isinstance(item, Rejected):
-                self.ingestor.reject(item.reason, received=True)
-                continue
-            accepted += self.ingestor.ingest_document(self.decoder, item)
+            outcomes.append(self._ingest_item(item))
         reasons = self.ingestor.reasons - before
-        return {"accepted": accepted, "rejected": sum(reasons.values()),
-                "reasons": dict(sorted(reasons.items()))}
+        return {"accepted": sum(o["accepted"] for o in outcomes),
+                "rejected": sum(reasons.values()),
+                "reasons": dict(sorted(reasons.items())), "items": outcomes}
+
+    def _ingest_item(self, item: Any) -> dict[str, Any]:
+        before = Counter(self.ingestor.reasons)
+        accepted = 0
+        if isinstance(item, Rejected):
+            self.ingestor.reject(item.reason, received=True)
+        else:
+            try:
+                accepted = self.ingestor.ingest_document(self.decoder, item)
+            except Exception as exc:  # a bug must cost this item, not the batch's others
+                self.ingestor.reject_internal(exc)
+        outcome: dict[str, Any] = {"accepted": accepted}
+        reasons = self.ingestor.reasons - before
+        if reasons:
+            outcome["reasons"] = dict(sorted(reasons.items()))
+        return outcome
 
     def _split(self, body: bytes, content_type: str) -> list[Any]:
         """Body -> items; an unparseable NDJSON line becomes a `Rejected` item of its own."""

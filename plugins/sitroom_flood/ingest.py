@@ -20,7 +20,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from sitroom.api import SourceContext
+from sitroom.api import SourceContext, failure_site
 from sitroom_flood import events as ev
 from sitroom_flood import metrics as m
 from sitroom_flood.config import LEVELS, FloodSourceConfig, SensorConfig
@@ -186,6 +186,9 @@ class Ingestor:
         except Rejected as exc:
             self.reject(exc.reason, self.known(exc.sensor), received=True)
             return 0
+        except Exception as exc:  # a decoder bug must not drop the broker connection
+            self.reject_internal(exc, self.known(topic_sensor))
+            return 0
         if retained:
             untimed = [r for r in readings if r.timestamp is None]
             for reading in untimed:
@@ -200,9 +203,18 @@ class Ingestor:
         except Rejected as exc:
             self.reject(exc.reason, self.known(exc.sensor), received=True)
             return 0
+        except Exception as exc:  # a decoder bug: this item is lost, the batch goes on
+            self.reject_internal(exc)
+            return 0
         return self._ingest_all(readings, now)
 
-    def reject(self, reason: str, sensor: str = "", received: bool = False) -> None:
+    def reject_internal(self, exc: Exception, sensor: str = "", received: bool = True) -> None:
+        """An unexpected exception while ingesting one item: counted as `internal` and
+        logged once, by type and place only (its message may quote the payload)."""
+        self.reject("internal", sensor, received=received, detail=failure_site(exc))
+
+    def reject(self, reason: str, sensor: str = "", received: bool = False,
+               detail: str = "") -> None:
         """Count a rejected message (and, when it was never counted, its receipt)."""
         if received:
             self.metrics.inc(m.RECEIVED, sensor=sensor)
@@ -210,8 +222,10 @@ class Ingestor:
         self.reasons[reason] += 1
         if reason not in self._logged_reasons:
             self._logged_reasons.add(reason)
-            self.ctx.log.warning("flood_message_rejected", reason=reason, sensor=sensor,
-                                 note="first of its reason; further ones are only counted")
+            log = self.ctx.log.error if reason == "internal" else self.ctx.log.warning
+            log("flood_message_rejected", reason=reason, sensor=sensor,
+                note="first of its reason; further ones are only counted",
+                **({"at": detail} if detail else {}))
 
     # -- pipeline ---------------------------------------------------------------------------
 
@@ -229,6 +243,9 @@ class Ingestor:
                 self._accept(sensor_id, reading, now)
             except Rejected as exc:
                 self.reject(exc.reason, sensor_id)
+                continue
+            except Exception as exc:  # a pipeline bug costs this reading, not the others
+                self.reject_internal(exc, sensor_id, received=False)
                 continue
             accepted += 1
         if accepted:

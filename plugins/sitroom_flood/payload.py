@@ -88,10 +88,18 @@ def number(value: Any, sensor: str | None) -> float:
     """A JSON number as a finite float; bools and strings are wrong types."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise Rejected("wrong_type", sensor)
-    result = float(value)
-    if not math.isfinite(result):
+    try:
+        result = float(value)  # JSON integers are unbounded: 10**400 does not fit a float
+    except OverflowError:
+        raise Rejected("not_finite", sensor) from None
+    return finite(result, sensor)
+
+
+def finite(value: float, sensor: str | None) -> float:
+    """Refuse NaN and infinities, including those that scaling or SenML base sums make."""
+    if not math.isfinite(value):
         raise Rejected("not_finite", sensor)
-    return result
+    return value
 
 
 def parse_timestamp(value: Any, sensor: str | None) -> float:
@@ -106,7 +114,10 @@ def parse_timestamp(value: Any, sensor: str | None) -> float:
         return parsed.timestamp()
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise Rejected("bad_timestamp", sensor)
-    seconds = float(value)
+    try:
+        seconds = float(value)
+    except OverflowError:
+        raise Rejected("bad_timestamp", sensor) from None
     if not math.isfinite(seconds) or seconds <= 0:
         raise Rejected("bad_timestamp", sensor)
     return seconds / 1000.0 if seconds > MS_THRESHOLD else seconds
@@ -161,9 +172,7 @@ class Decoder:
             value = float(text)
         except (UnicodeDecodeError, ValueError):
             raise Rejected("malformed", sensor) from None
-        if not math.isfinite(value):
-            raise Rejected("not_finite", sensor)
-        return Decoded(sensor, {self.mapping.field: value * self.mapping.scale})
+        return Decoded(sensor, {self.mapping.field: finite(value * self.mapping.scale, sensor)})
 
     def _json(self, document: Any, sensor: str | None) -> Decoded:
         if not isinstance(document, dict):
@@ -178,7 +187,7 @@ class Decoder:
             value = lookup(document, path)
             if value is _MISSING or value is None:
                 continue
-            reading.values[quantity] = number(value, sensor) * scale
+            reading.values[quantity] = finite(number(value, sensor) * scale, sensor)
         if not reading.values:
             raise Rejected("missing_field", sensor)
         if self.timestamp_path is not None:
@@ -237,10 +246,10 @@ class Decoder:
             when: float | None = None
             if "t" in record or "bt" in record or base_time:
                 total = base_time + number(record.get("t", 0.0), sensor)
-                when = senml_time(total, now)
+                when = senml_time(finite(total, sensor), now)
             key = (sensor, when)
             group = groups.setdefault(key, Decoded(sensor, timestamp=None))
-            group.values[quantity] = value
+            group.values[quantity] = finite(value, sensor)
             group.timestamp = when
         if not groups:
             raise Rejected("missing_field", topic_sensor)

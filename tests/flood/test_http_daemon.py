@@ -58,7 +58,8 @@ def test_ingest_needs_the_token_and_bounds_the_body(daemon):
     auth = {"Authorization": f"Bearer {TOKEN}"}
     status, text = http_post(url, body, headers=auth)
     assert status == 200, text
-    assert json.loads(text) == {"accepted": 1, "rejected": 0, "reasons": {}}
+    assert json.loads(text) == {"accepted": 1, "rejected": 0, "reasons": {},
+                                "items": [{"accepted": 1}]}
 
     lines = b"\n".join([b'{"sensor": "bkt", "level": 1.0}', b'{"sensor": "hantu", "level": 1}',
                         b'{"sensor": "bkt", "level": "x"}'])

@@ -179,7 +179,9 @@ async def test_body_formats_and_bounds(gateway):
     ndjson = b'{"sensor": "bkb", "level": 1.3}\n{"sensor": "bkb", "level": NaN}\n{oops\n'
     summary = source.ingest_body(ndjson, "application/x-ndjson")
     assert summary == {"accepted": 1, "rejected": 2,
-                       "reasons": {"malformed": 1, "not_finite": 1}}
+                       "reasons": {"malformed": 1, "not_finite": 1},
+                       "items": [{"accepted": 1}, {"accepted": 0, "reasons": {"not_finite": 1}},
+                                 {"accepted": 0, "reasons": {"malformed": 1}}]}
     assert source.ingest_body(b"\x00\xff garbage", "application/json")["reasons"] == {
         "malformed": 1}
     assert gateway.value(m.WATER_LEVEL, sensor="bkb") == 1.3
