@@ -101,6 +101,10 @@ class RssSource(PollingSource):
             self.core.reject("malformed")
             raise SourceError("malformed", f"{self.target}: not an RSS/Atom document")
         self.metrics.inc(FETCHES, result="ok")
+        # the whole document must fit the dedupe memory (two hashes per post), or the next
+        # poll of the same document recounts what the end of this one evicted
+        if not self.core.state.seen.reserve(2 * len(posts)):
+            self.ctx.log.warning("social_feed_exceeds_dedupe_memory", posts=len(posts))
         result = self.core.process(posts)
         if etag:
             cursors[ETAG] = etag[:200]

@@ -20,12 +20,28 @@ def digest(kind: str, value: str) -> str:
     return hashlib.blake2b(f"{kind}\0{value}".encode(), digest_size=12).hexdigest()
 
 
+MAX_SEEN = 1_000_000
+"""Hard ceiling on remembered hashes (the largest `dedupe_capacity`): ~170 MB at most."""
+
+
 class SeenSet:
-    """The last `capacity` post hashes, oldest dropped first."""
+    """The last `capacity` post hashes, oldest dropped first.
+
+    A polled feed is re-read whole on every poll, so the set must hold at least every post
+    of the current document: with fewer, the first posts are evicted by the last ones and
+    the next poll counts all of them again. `reserve` grows the capacity to fit (up to
+    MAX_SEEN); the configured capacity is the floor, not a ceiling a big feed can defeat.
+    """
 
     def __init__(self, capacity: int) -> None:
+        self.configured = capacity
         self.capacity = capacity
         self._items: OrderedDict[str, None] = OrderedDict()
+
+    def reserve(self, count: int) -> bool:
+        """Make room for `count` hashes; False if MAX_SEEN caps it below that."""
+        self.capacity = max(self.capacity, min(count, MAX_SEEN))
+        return count <= MAX_SEEN
 
     def __contains__(self, item: str) -> bool:
         return item in self._items
@@ -61,9 +77,12 @@ class SourceState:
             return None
         if not isinstance(raw, dict) or raw.get("version") != STATE_VERSION:
             return "state file has an unknown format, starting fresh"
-        for item in raw.get("seen", []):
-            if isinstance(item, str):
-                self.seen.add(item)
+        saved = raw.get("seen", [])
+        if isinstance(saved, list):
+            self.seen.reserve(len(saved))  # what a big feed grew it to before the restart
+            for item in saved:
+                if isinstance(item, str):
+                    self.seen.add(item)
         cursors = raw.get("cursors", {})
         if isinstance(cursors, dict):
             self.cursors = {str(k): str(v) for k, v in cursors.items() if isinstance(v, str)}
