@@ -7,6 +7,7 @@ person reading it has a config directory of dozens of files and no debugger.
 from __future__ import annotations
 
 import importlib
+import math
 import os
 import re
 import secrets
@@ -35,20 +36,37 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 SOURCE_NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
+MAX_DURATION_SECONDS = 365 * 86400.0
+"""No setting of a monitoring daemon means more than a year; 1e30 days is a typo or an attack
+(and overflows timers downstream)."""
+MAX_CONFIG_DEPTH = 32
+"""Nesting levels a config file may have; the deepest real setting is under 10."""
+MAX_CONFIG_NODES = 1_000_000
+"""Values a config file may expand to, counting every YAML alias expansion."""
+MAX_CONFIG_FILE_BYTES = 4 * 1024 * 1024
 
 
 def parse_duration(value: Any) -> float:
-    """Accept `15`, `2.5`, `"500ms"`, `"30s"`, `"5m"`, `"1h"` as seconds (Prometheus style)."""
+    """Accept `15`, `2.5`, `"500ms"`, `"30s"`, `"5m"`, `"1h"` as seconds (Prometheus style),
+    from 0 to MAX_DURATION_SECONDS (365d)."""
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 30s, 5m or 1h")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and (match := _DURATION.match(value)):
-        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-    else:
-        raise ValueError(f"expected a duration such as 30s, 5m or 1h, got {value!r}")
+    try:
+        if isinstance(value, int | float):
+            seconds = float(value)
+        elif isinstance(value, str) and (match := _DURATION.match(value)):
+            seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        else:
+            raise ValueError(f"expected a duration such as 30s, 5m or 1h, got {value!r}")
+    except OverflowError:
+        seconds = math.inf
+    if math.isnan(seconds):
+        raise ValueError("expected a duration such as 30s, 5m or 1h, got NaN")
     if seconds < 0:
         raise ValueError("duration must not be negative")
+    if seconds > MAX_DURATION_SECONDS:
+        raise ValueError(
+            f"duration must be at most 365d ({int(MAX_DURATION_SECONDS)}s)")
     return seconds
 
 
@@ -109,7 +127,10 @@ class ConfigModel(BaseModel):
     `${ENV}` references, so that examples never hold a secret inline.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # NaN and infinities are never a setting: `.inf` as a threshold or scale is a typo
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -245,7 +266,7 @@ class WebConfig(ConfigModel):
 
 
 class LimitsConfig(ConfigModel):
-    max_series_per_source: int = Field(default=10_000, ge=1)
+    max_series_per_source: int = Field(default=10_000, ge=1, le=10_000_000)
     blocking_workers: int = Field(default=4, ge=1, le=256)
     shutdown_timeout: Duration = 10.0
     max_backoff: Duration = Field(default=300.0, gt=0)
@@ -399,6 +420,65 @@ def format_validation_error(exc: ValidationError) -> list[str]:
     return lines
 
 
+class ConfigFileRefused(ValueError):
+    """A file too large, too deep or too alias-expanded to read safely."""
+
+
+def _nesting_depth(text: str) -> tuple[int, int]:
+    """Deepest collection nesting and its line, from the YAML event stream (iterative: a
+    document nested thousands deep is measured without recursing)."""
+    depth = deepest = line = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > deepest:
+                deepest, line = depth, event.start_mark.line + 1
+            if depth > MAX_CONFIG_DEPTH:
+                break
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return deepest, line
+
+
+def _expanded_size(node: Any) -> int:
+    """Values `node` stands for once every alias is expanded (memoised per object, so a
+    "billion laughs" of aliases is measured in linear time, not expanded)."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Any, bool]] = [(node, False)]
+    while stack:
+        item, children_done = stack.pop()
+        if id(item) in sizes:
+            continue
+        children = (list(item.keys()) + list(item.values()) if isinstance(item, dict)
+                    else item if isinstance(item, list) else [])
+        if children_done or not children:
+            sizes[id(item)] = 1 + sum(sizes.get(id(c), 1) for c in children)
+            if sizes[id(item)] > MAX_CONFIG_NODES:
+                return sizes[id(item)]
+            continue
+        stack.append((item, True))
+        stack.extend((c, False) for c in children if isinstance(c, dict | list))
+    return sizes.get(id(node), 1)
+
+
+def load_yaml_file(path: Path) -> Any:
+    """One config file, refused with the limit in the message when it is larger than
+    MAX_CONFIG_FILE_BYTES, nested deeper than MAX_CONFIG_DEPTH, or expands (aliases) to more
+    than MAX_CONFIG_NODES values."""
+    if path.stat().st_size > MAX_CONFIG_FILE_BYTES:
+        raise ConfigFileRefused(f"file larger than {MAX_CONFIG_FILE_BYTES} bytes")
+    text = path.read_text(encoding="utf-8")
+    deepest, line = _nesting_depth(text)
+    if deepest > MAX_CONFIG_DEPTH:
+        raise ConfigFileRefused(
+            f"nested more than {MAX_CONFIG_DEPTH} levels deep (line {line})")
+    doc = yaml.safe_load(text)
+    if _expanded_size(doc) > MAX_CONFIG_NODES:
+        raise ConfigFileRefused(
+            f"expands to more than {MAX_CONFIG_NODES} values (YAML aliases?)")
+    return doc
+
+
 def read_config_dir(directory: Path) -> RawConfig:
     """Parse every `*.yaml` file in `directory` (sorted, not recursive).
 
@@ -416,7 +496,10 @@ def read_config_dir(directory: Path) -> RawConfig:
     files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
     for path in files:
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+            doc = load_yaml_file(path)
+        except ConfigFileRefused as exc:
+            issues.append(ConfigIssue(str(path), str(exc)))
+            continue
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             pos = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""

@@ -7,6 +7,7 @@ kind, a config model, declared metrics, and a hookimpl. Read this before writing
 from __future__ import annotations
 
 import time
+from typing import Annotated
 
 import aiohttp
 from pydantic import Field, HttpUrl, field_validator
@@ -27,7 +28,8 @@ class HttpProbeConfig(SourceConfig):
     kind: str = "http_probe"
     url: HttpUrl
     method: str = Field(default="GET", pattern="^(GET|HEAD)$")
-    expect_status: list[int] = Field(default_factory=lambda: [200], min_length=1)
+    expect_status: list[Annotated[int, Field(ge=100, le=599)]] = Field(
+        default_factory=lambda: [200], min_length=1, max_length=500)
     follow_redirects: bool = False
     max_body_bytes: int = Field(default=1_048_576, ge=0, le=1_073_741_824)
     target: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$")

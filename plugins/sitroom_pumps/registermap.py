@@ -106,7 +106,8 @@ class PointSpec(ConfigModel):
     valid_min: float | None = Field(default=None, description="Below this: bad value.")
     valid_max: float | None = Field(default=None, description="Above this: bad value.")
     stride: int | None = Field(
-        default=None, ge=0, description="Pump points: address step per pump (block default)."
+        default=None, ge=0, le=65535,
+        description="Pump points: address step per pump (block default).",
     )
 
     @field_validator("role")
@@ -205,7 +206,7 @@ class PointSpec(ConfigModel):
 class PumpBlock(ConfigModel):
     """Points repeated for each pump: pump i's point sits at `address + i * stride`."""
 
-    stride: int = Field(default=0, ge=0, description="Address step between pump blocks.")
+    stride: int = Field(default=0, ge=0, le=65535, description="Address step between pump blocks.")
     points: list[PointSpec] = Field(min_length=1)
 
     @model_validator(mode="after")

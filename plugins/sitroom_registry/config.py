@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
@@ -31,10 +31,11 @@ class BoundingBox(ConfigModel):
 class RateLimit(ConfigModel):
     """A token bucket per client address: `burst` at once, then `per_minute` sustained."""
 
-    per_minute: float = Field(default=6.0, gt=0)
-    burst: int = Field(default=5, ge=1)
+    per_minute: float = Field(default=6.0, gt=0, le=60_000)
+    burst: int = Field(default=5, ge=1, le=10_000)
     max_clients: int = Field(
-        default=10_000, ge=1, description="Buckets kept in memory (oldest dropped first)."
+        default=10_000, ge=1, le=10_000_000,
+        description="Buckets kept in memory (oldest dropped first).",
     )
 
 
@@ -49,7 +50,8 @@ class RegistryConfig(SourceConfig):
         default_factory=list,
         description="CIDRs reachable although private/loopback (the city's camera VPN).",
     )
-    allowed_ports: list[int] = Field(default_factory=lambda: list(DEFAULT_PORTS), min_length=1)
+    allowed_ports: list[Annotated[int, Field(ge=1, le=65535)]] = Field(
+        default_factory=lambda: list(DEFAULT_PORTS), min_length=1, max_length=1024)
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="CIDRs of reverse proxies whose X-Forwarded-For names the real client.",
@@ -59,6 +61,7 @@ class RegistryConfig(SourceConfig):
     max_pending: int = Field(
         default=1000,
         ge=1,
+        le=1_000_000,
         description="Registrations waiting for or in a probe, from all clients together; "
         "beyond it the public form answers 503 with Retry-After (a distributed flood cannot "
         "fill the database or the probe queue).",

@@ -124,7 +124,7 @@ class MastodonConfig(SocialSourceConfig):
     page_limit: int = Field(default=40, ge=1, le=40)
     max_pages: int = Field(default=5, ge=1, le=50, description="Pages per timeline per poll.")
     ratelimit_reserve: int = Field(
-        default=5, ge=0, description="Stop calling when this few requests remain."
+        default=5, ge=0, le=10_000, description="Stop calling when this few requests remain."
     )
     max_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
 
