@@ -84,6 +84,16 @@ def default_db_path(state_dir: Path, name: str) -> Path:
     return Path(state_dir) / "camera_registry" / f"{name}.{DB_FILENAME}"
 
 
+
+def log_ref(reg_id: str) -> str:
+    """What logs call a registration: the first 12 hex digits of SHA-256 of its id.
+
+    The id itself is the citizen's status-page capability and must not sit in log files;
+    the hash still ties a registration's log lines together, and an admin holding the id
+    finds them with `printf %s ID | sha256sum | cut -c1-12`.
+    """
+    return hashlib.sha256(reg_id.encode()).hexdigest()[:12]
+
 class RegistryUnavailable(Exception):
     """The store is not open (starting, or restarting after an error): HTTP 503."""
 
@@ -231,7 +241,7 @@ class RegistrySource(StreamingSource):
         )
         self.log.info(
             "registration_probed",
-            registration=row["id"],
+            registration=log_ref(row["id"]),
             result=result.result,
             protocol=row["protocol"],
         )
@@ -272,7 +282,7 @@ class RegistrySource(StreamingSource):
         self.changed()
         self.log.info(
             "registration_received",
-            registration=reg_id,
+            registration=log_ref(reg_id),
             district=form.district,
             owner_type=form.owner_type,
             protocol=spec.protocol,
@@ -330,7 +340,7 @@ class RegistrySource(StreamingSource):
         self.metrics.inc(rm.ADMIN, action=action)
         self.log.info(
             "registration_changed",
-            registration=reg_id,
+            registration=log_ref(reg_id),
             action=action,
             status=row["status"],
             actor=actor,
@@ -367,7 +377,7 @@ class RegistrySource(StreamingSource):
         self.metrics.inc(rm.ADMIN, action="edit")
         self.log.info(
             "registration_changed",
-            registration=reg_id,
+            registration=log_ref(reg_id),
             action="edit",
             fields=sorted(changes),
             status=row["status"],

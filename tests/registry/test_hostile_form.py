@@ -96,3 +96,20 @@ async def test_an_unexpected_failure_is_counted_and_logged_once_without_the_payl
     logs = "".join(capfd.readouterr())
     assert logs.count("http_handler_failed") == 1
     assert "Sumber Rejeki" not in logs and "Traceback" not in logs
+
+
+async def test_registration_ids_are_logged_as_a_short_hash(
+        api: Api, camera_server: CameraServer, capfd: pytest.CaptureFixture[str]) -> None:
+    """The id is the citizen's status-page capability: logs carry a hash that correlates
+    log lines (and that an admin can compute from an id) but cannot be turned back into it."""
+    from sitroom_registry.source import log_ref
+
+    code, body = await post_raw(api, json.dumps(form(camera_server.port)).encode())
+    assert code == 201, body
+    reg_id = body["id"]
+    await api.wait_status(reg_id, "awaiting_approval")
+    await api.request("POST", f"/api/v1/cameras/{reg_id}/approve")
+    logs = "".join(capfd.readouterr())
+    assert "registration_received" in logs and "registration_probed" in logs
+    assert reg_id not in logs
+    assert log_ref(reg_id) in logs and len(log_ref(reg_id)) == 12
