@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import pwd
 import shutil
+import signal
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 DEFAULT_BINARY = "/usr/sbin/mosquitto"
+PR_SET_PDEATHSIG = 1
 
 
 def find_mosquitto(configured: str | None = None) -> str | None:
@@ -65,10 +70,33 @@ async def wait_listening(port: int, within: float = 10.0) -> None:
             return
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM me when my parent dies, however it dies."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+def tied_to_parent(argv: list[str]) -> tuple[list[str], Callable[[], None] | None]:
+    """`argv` made to die with this process (Linux PR_SET_PDEATHSIG), so a SIGKILLed
+    daemon leaves no broker holding the port that its next start needs.
+
+    util-linux `setpriv --pdeathsig` sets it in the exec'd process without running Python
+    between fork and exec (unsafe in a threaded daemon); without setpriv, a ctypes prctl in
+    `preexec_fn` does the same.
+    """
+    if not sys.platform.startswith("linux"):
+        return argv, None
+    setpriv = shutil.which("setpriv")
+    if setpriv:
+        return [setpriv, "--pdeathsig", "TERM", "--", *argv], None
+    return argv, _die_with_parent
+
+
 async def start(binary: str, config: Path, port: int) -> asyncio.subprocess.Process:
     """Start the broker and return once it accepts connections."""
+    argv, preexec = tied_to_parent([binary, "-c", str(config)])
     process = await asyncio.create_subprocess_exec(
-        binary, "-c", str(config),
+        *argv, preexec_fn=preexec,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )
     try:
