@@ -43,7 +43,7 @@ def social_routes(daemon: DaemonAPI) -> list[Route]:
             return _error(413, f"body larger than {limit} bytes")
         try:
             raw = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[..."
             source.core.reject("malformed")
             return _error(400, "body is not JSON")
         try:

@@ -20,7 +20,8 @@ TICK_SECONDS = 15.0
 
 
 class BridgePost(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # NaN/Infinity are JSON extensions Python accepts: a NaN time is no time at all
+    model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False)
 
     id: str = Field(min_length=1, max_length=500)
     text: str = Field(min_length=1, max_length=20_000)
