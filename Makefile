@@ -17,7 +17,7 @@ APT_PACKAGES := python3-venv prometheus prometheus-alertmanager mosquitto ffmpeg
 	victoria-metrics chromium chromium-driver
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run run-deps test venv models deps lint bench stack dashboards clean
+.PHONY: run run-deps test fuzz venv models deps lint bench stack dashboards clean
 
 $(BIN)/sitroom: pyproject.toml
 	@$(PYTHON) -c "import ensurepip" 2>/dev/null || $(MAKE) --no-print-directory deps APT_PACKAGES=python3-venv
@@ -59,6 +59,14 @@ lint: venv
 
 test: deps venv lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# The property tests of every hostile-input parser, long: `make test` runs them bounded (the
+# `ci` hypothesis profile); this runs FUZZ_EXAMPLES per property (minutes per test).
+FUZZ_EXAMPLES ?= 5000
+fuzz: venv
+	SITROOM_HYPOTHESIS_PROFILE=fuzz SITROOM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
+	  $(BIN)/python -m pytest -q -p no:cacheprovider --timeout 0 $(PYTEST_ARGS) \
+	  tests/security/test_properties_camera.py tests/security/test_properties_ingest.py
 
 # `make bench` runs every benchmark; `make bench BENCH=metrics_render` runs one.
 bench: deps venv
