@@ -20,7 +20,7 @@ from sitroom.config import (
     parse_duration,
 )
 from sitroom.plugins import load_plugins
-from sitroom.sources import load_config
+from sitroom.validation import load_config
 
 from .conftest import make_test_plugins
 from .test_config import check_config

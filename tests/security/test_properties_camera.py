@@ -9,7 +9,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sitroom import SourceError
+from sitroom.api import SourceError
 from sitroom.rtspguard import RelayBlocked, ServerStreamGuard
 from sitroom_cameras.feed_http import FrameTooLarge, MultipartSplitter
 from sitroom_cameras.rtp import H264, H265, Depacketizer

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 import sitroom_flood
 from sitroom.netguard import NetGuard
 from sitroom.plugins import load_plugins
-from sitroom.sources import load_config
 from sitroom.testing import SourceHarness
+from sitroom.validation import load_config
 from sitroom_flood.config import PayloadMapping
 from sitroom_flood.payload import Decoder, Rejected
 from sitroom_registry.config import BoundingBox
