@@ -7,6 +7,7 @@ import json
 import time
 
 import pytest
+from structlog.testing import capture_logs
 
 import sitroom_flood
 from sitroom.testing import SourceHarness
@@ -65,7 +66,7 @@ async def test_a_poisoned_batch_answers_per_item_and_matches_what_was_stored(gat
 
 
 async def test_an_unexpected_failure_in_one_item_is_counted_and_the_rest_stored(
-        gateway, monkeypatch, capfd):
+        gateway, monkeypatch):
     ingestor = gateway.source.ingestor
     original = ingestor._accept
 
@@ -79,10 +80,12 @@ async def test_an_unexpected_failure_in_one_item_is_counted_and_the_rest_stored(
     batch = [{"sensor": "bkt", "level": 9.87654, "ts": now - 3},
              {"sensor": "bkb", "level": 1.5, "ts": now - 2},
              {"sensor": "bkt", "level": 9.87654, "ts": now - 1}]
-    summary = gateway.source.ingest_body(json.dumps(batch).encode(), "application/json")
+    with capture_logs() as events:
+        summary = gateway.source.ingest_body(json.dumps(batch).encode(), "application/json")
     assert [item["accepted"] for item in summary["items"]] == [0, 1, 0]
     assert summary["reasons"] == {"internal": 2}
     assert gateway.value(m.REJECTED, sensor="bkt", reason="internal") == 2
     assert gateway.value(m.WATER_LEVEL, sensor="bkb") == 1.5
-    logs = "".join(capfd.readouterr())
-    assert "9.87654" not in logs
+    rejected_logs = [e for e in events if e["event"] == "flood_message_rejected"]
+    assert len(rejected_logs) == 1 and rejected_logs[0]["reason"] == "internal"
+    assert "9.87654" not in repr(events) and "exc_info" not in rejected_logs[0]
