@@ -8,6 +8,7 @@ NaN, wrong types, binary junk.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -80,7 +81,14 @@ async def daemon(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tupl
     d = Daemon(write_config(tmp_path_factory.mktemp("hostile") / "conf.d"))
     await d.start()
     host, port = d.bound_addresses[0]
-    yield d, f"http://{host}:{port}"
+    base = f"http://{host}:{port}"
+    async with aiohttp.ClientSession() as session:  # 503 until the registry's database opens
+        for _ in range(300):
+            async with session.get(f"{base}/api/v1/cameras", headers=AUTH) as response:
+                if response.status != 503:
+                    break
+            await asyncio.sleep(0.1)
+    yield d, base
     await d.stop()
 
 
