@@ -19,6 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import sitroom_flood
+from sitroom.api import HostileFeed, check_feed
 from sitroom.netguard import NetGuard
 from sitroom.plugins import load_plugins
 from sitroom.testing import SourceHarness
@@ -27,7 +28,6 @@ from sitroom_flood.config import PayloadMapping
 from sitroom_flood.payload import Decoder, Rejected
 from sitroom_registry.config import BoundingBox
 from sitroom_registry.models import InvalidRequest, RegistrationIn, check_stream, parse_model
-from sitroom_social.safexml import HostileFeed, check_feed
 
 REASONS = {"malformed", "wrong_type", "not_finite", "missing_field", "missing_sensor",
            "unknown_sensor", "bad_timestamp", "future_timestamp", "too_old", "out_of_range",
