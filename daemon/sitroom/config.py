@@ -432,7 +432,8 @@ def _nesting_depth(text: str) -> tuple[int, int]:
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > deepest:
-                deepest, line = depth, event.start_mark.line + 1
+                mark = event.start_mark
+                deepest, line = depth, (mark.line + 1 if mark is not None else 0)
             if depth > MAX_CONFIG_DEPTH:
                 break
         elif isinstance(event, yaml.CollectionEndEvent):
