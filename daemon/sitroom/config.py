@@ -253,8 +253,8 @@ class WebConfig(ConfigModel):
         description="CIDRs of reverse proxies whose X-Forwarded-For names the client "
         "(login rate limits).",
     )
-    login_per_minute: float = Field(default=10.0, gt=0)
-    login_burst: int = Field(default=5, ge=1)
+    login_per_minute: float = Field(default=10.0, gt=0, le=600)
+    login_burst: int = Field(default=5, ge=1, le=100)
 
     @property
     def tile_origin(self) -> str | None:

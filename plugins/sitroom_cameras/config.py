@@ -165,7 +165,7 @@ class AnalysisConfig(ConfigModel):
         default=768, ge=128, le=1920, description="Width the HOG detector sees (cost!)."
     )
     full_frame_every: int = Field(
-        default=30, ge=0,
+        default=30, ge=0, le=3600,
         description="Every n-th analysed frame the detector scans the whole picture, to find "
                     "objects that never moved (parked cars); 0: only where motion is.",
     )
