@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 LISTEN ?= 127.0.0.1:9750
 # Debian packages the tests start for real (Prometheus, Alertmanager, Mosquitto, ffmpeg, an
 # RTSP server through GStreamer's Python bindings, VictoriaMetrics with vmagent and vmalert,
-# Chromium and its WebDriver for the browser tests of the pages).
+# Chromium and its WebDriver for the browser tests of the pages, PostgreSQL for the shared
+# camera registry).
 # The demo city needs only a virtualenv; Mosquitto lets its flood sensors speak MQTT (they
 # fall back to HTTP ingest without it).
 RUN_PACKAGES := python3-venv mosquitto
@@ -14,7 +15,7 @@ APT_PACKAGES := python3-venv prometheus prometheus-alertmanager mosquitto ffmpeg
 	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
 	gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav \
 	gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi python3-gst-1.0 systemd \
-	victoria-metrics chromium chromium-driver
+	victoria-metrics chromium chromium-driver postgresql
 PYTEST_ARGS ?= -n 2
 
 .PHONY: run run-deps test fuzz venv models deps lint bench stack dashboards clean

@@ -1,7 +1,8 @@
 """`sitroom cameras list|approve|suspend|retire|import|export` for administrators.
 
-The CLI opens the registry's SQLite file directly (`--db`, or found through `--config-dir`),
-so it works whether or not the daemon runs; a running daemon notices the committed change
+The CLI opens the registry's database directly (an SQLite file given as `--db`, or the
+SQLite file or PostgreSQL database the config in `--config-dir` names), so it works whether
+or not the daemon runs; a running daemon notices the committed change
 within `refresh_interval` and publishes or withdraws the camera.
 """
 
@@ -16,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from sitroom.api import ConfigError, NetGuard, sources_of_kind
+from sitroom_registry.backends import Backend, SQLiteBackend
 from sitroom_registry.config import BoundingBox, RegistryConfig
 from sitroom_registry.csvio import validate_rows, write_export
 from sitroom_registry.lifecycle import STATUSES, TransitionError
-from sitroom_registry.source import default_db_path
+from sitroom_registry.source import backend_for, default_db_path
 from sitroom_registry.store import NotFound, RegistryStore
 
 
@@ -27,10 +29,10 @@ class CliError(Exception):
     pass
 
 
-def find_registry(args: argparse.Namespace) -> tuple[Path, RegistryConfig | None]:
-    """The database path and (when found through a config dir) the registry's config."""
+def find_registry(args: argparse.Namespace) -> tuple[Backend, RegistryConfig | None]:
+    """The database and (when found through a config dir) the registry's config."""
     if args.db:
-        return Path(args.db), None
+        return SQLiteBackend(Path(args.db)), None
     config_dir = Path(args.config_dir)
     try:
         found = sources_of_kind(config_dir, "camera_registry")
@@ -48,14 +50,18 @@ def find_registry(args: argparse.Namespace) -> tuple[Path, RegistryConfig | None
             "use --registry NAME or --db FILE"
         )
     name, config = next(iter(registries.items()))
-    return config.database or default_db_path(found.state_dir, name), config
+    return backend_for(config, default_db_path(found.state_dir, name)), config
 
 
 def _open(args: argparse.Namespace) -> tuple[RegistryStore, RegistryConfig | None]:
-    path, config = find_registry(args)
-    if not path.exists() and args.cameras_command != "import":
+    backend, config = find_registry(args)
+    path = getattr(backend, "path", None)
+    if path is not None and not path.exists() and args.cameras_command != "import":
         raise CliError(f"{path}: no registry database (has the daemon run yet?)")
-    return RegistryStore(path).open(), config
+    try:
+        return RegistryStore(backend).open(), config
+    except (ConnectionError, RuntimeError) as exc:
+        raise CliError(str(exc)) from None
 
 
 def cmd_list(store: RegistryStore, args: argparse.Namespace, _: Any) -> int:

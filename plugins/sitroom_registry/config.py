@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 from typing import Annotated, Any
+from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from sitroom.api import ConfigModel, ConfigPath, Duration, SourceConfig
 
@@ -39,11 +41,42 @@ class RateLimit(ConfigModel):
     )
 
 
+class PostgresConfig(ConfigModel):
+    """A PostgreSQL database every replica shares (psycopg 3, in the registry extra).
+
+    The password stays out of the DSN: give `password_file` (a mounted Secret), `password:
+    ${ENV}`, or let libpq find it (PGPASSWORD, ~/.pgpass). The DSN is shown redacted.
+    """
+
+    dsn: str = Field(
+        description="postgresql://USER@HOST:PORT/DB?sslmode=verify-full (no password in it); "
+        "one database, or one schema via options=-csearch_path%3DNAME, per registry."
+    )
+    password: SecretStr | None = None
+    connect_timeout: Duration = Field(default=10.0, gt=0, le=120)
+
+    @field_validator("dsn")
+    @classmethod
+    def _dsn(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("postgresql", "postgres") or not parts.hostname:
+            raise ValueError("dsn must be a postgresql://USER@HOST/DB URL")
+        if parts.password is not None:
+            raise ValueError(
+                "dsn holds a password: give it as password_file or password: ${ENV} instead"
+            )
+        return value
+
+
 class RegistryConfig(SourceConfig):
     kind: str = "camera_registry"
     database: ConfigPath | None = Field(
         default=None,
         description="SQLite file; default <state_dir>/camera_registry/<name>.registry.sqlite3.",
+    )
+    postgresql: PostgresConfig | None = Field(
+        default=None,
+        description="Keep the registry in PostgreSQL instead, shared by every replica.",
     )
     bbox: BoundingBox = BoundingBox()
     allow_networks: list[str] = Field(
@@ -77,6 +110,12 @@ class RegistryConfig(SourceConfig):
         default_factory=dict,
         description="Fields merged into every published camera (e.g. analysis_interval).",
     )
+
+    @model_validator(mode="after")
+    def _one_backend(self) -> RegistryConfig:
+        if self.database is not None and self.postgresql is not None:
+            raise ValueError("give either database (SQLite) or postgresql, not both")
+        return self
 
     @field_validator("allow_networks", "trusted_proxies")
     @classmethod

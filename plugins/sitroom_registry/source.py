@@ -1,10 +1,11 @@
 """The `camera_registry` source: owns the store, runs the probe worker, publishes cameras.
 
-One streaming source per registry. `run()` opens the SQLite store, puts registrations a
-killed process left in `probing` back in the queue, then loops: claim pending registrations
-for probing (bounded concurrency), and whenever anything changed (our own writes, or the
-`sitroom cameras` CLI committing to the same file) republish the active cameras and refresh
-the metrics. The HTTP routes call the methods below; they never touch SQLite themselves.
+One streaming source per registry. `run()` opens the store (SQLite, or PostgreSQL shared by
+every replica), puts registrations whose prober is gone back in the queue (at start, and
+every so often: a replica may die and never come back), then loops: claim pending
+registrations for probing (bounded concurrency), and whenever anything changed (our own
+writes, another replica's, or the `sitroom cameras` CLI's) republish the active cameras and
+refresh the metrics. The HTTP routes call the methods below; they never touch the database.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 
 from sitroom.api import NetGuard, SourceContext, StreamingSource
 from sitroom_registry import metrics as rm
+from sitroom_registry.backends import Backend, PostgresBackend, SQLiteBackend
 from sitroom_registry.config import RegistryConfig
 from sitroom_registry.models import (
     DetailsIn,
@@ -93,6 +95,19 @@ def log_ref(reg_id: str) -> str:
     finds them with `printf %s ID | sha256sum | cut -c1-12`.
     """
     return hashlib.sha256(reg_id.encode()).hexdigest()[:12]
+def backend_for(config: RegistryConfig, default_path: Path) -> Backend:
+    """The backend a registry's config names (the daemon and the CLI both ask here)."""
+    if config.postgresql is not None:
+        pg = config.postgresql
+        password = pg.password.get_secret_value() if pg.password is not None else None
+        return PostgresBackend(pg.dsn, password, pg.connect_timeout)
+    return SQLiteBackend(config.database or default_path)
+
+
+def claim_stale_after(config: RegistryConfig) -> float:
+    """No probe outlives this (it is bounded by probe_timeout): an older claim is orphaned."""
+    return 3 * config.probe_timeout + 60.0
+
 
 class RegistryUnavailable(Exception):
     """The store is not open (starting, or restarting after an error): HTTP 503."""
@@ -129,8 +144,8 @@ class RegistrySource(StreamingSource):
     # -- lifetime -------------------------------------------------------------------------
 
     @property
-    def db_path(self) -> Path:
-        return self.config.database or self.ctx.state_path(DB_FILENAME)
+    def backend(self) -> Backend:
+        return backend_for(self.config, self.ctx.state_path(DB_FILENAME))
 
     @property
     def store(self) -> AsyncStore:
@@ -140,16 +155,25 @@ class RegistrySource(StreamingSource):
 
     async def run(self) -> None:
         rm.initialise(self.metrics)
-        store = AsyncStore(self.db_path)
-        await store.open()
+        backend = self.backend
+        store = AsyncStore(backend)
         try:
-            recovered = await store.call(store.store.recover_probes)
-            if recovered:
-                self.log.info("registry_probes_requeued", registrations=recovered)
+            await store.open()
+        except BaseException:
+            await store.close()
+            raise
+        stale_after = claim_stale_after(self.config)
+        try:
             self._store = store
-            self.ctx.set_detail("database", str(self.db_path))
+            self.ctx.set_detail("database", backend.describe())
             version = -1
+            next_recovery = 0.0
             while True:
+                if time.monotonic() >= next_recovery:
+                    recovered = await store.call(store.store.recover_probes, stale_after)
+                    if recovered:
+                        self.log.info("registry_probes_requeued", registrations=recovered)
+                    next_recovery = time.monotonic() + stale_after / 2
                 free = self.config.probe_concurrency - len(self._probes)
                 if free > 0:
                     self._claim_probes(await store.call(store.store.claim_for_probe, free))
@@ -203,8 +227,9 @@ class RegistrySource(StreamingSource):
         self._probes.discard(task)
         self._wake.set()  # a slot is free: claim the next one
         if not task.cancelled() and (exc := task.exception()) is not None:
-            # the store failed under the probe; the row stays `probing` until the next
-            # start requeues it. The type is enough: messages may quote stored values.
+            # the store failed under the probe; the row stays `probing` until its claim
+            # is recovered (a restart, or staleness). The type is enough: messages may
+            # quote stored values.
             self.log.error("registry_probe_crashed", error=type(exc).__name__)
 
     async def _probe_one(self, row: dict[str, Any]) -> None:

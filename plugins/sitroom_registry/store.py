@@ -1,17 +1,29 @@
-"""The registry's SQLite store: registrations, credentials apart, and an audit log.
+"""The registry's store: registrations, credentials apart, and an audit log.
 
-Durability: WAL journal with `synchronous=FULL`. Every write is one transaction committed
+One set of queries over two backends (backends.py): an SQLite file, the embedded default,
+or a PostgreSQL database that every replica shares. The rules below hold for both; the
+backend supplies the dialect (parameter style, column types, the writer lock, change
+detection).
+
+Durability (SQLite): WAL journal with `synchronous=FULL`. Every write is one transaction committed
 before the API answers, so a registration that got a 201 survives a SIGKILL. WAL with
 `synchronous=NORMAL` would already survive a killed process (the WAL is in the OS page
 cache), but can lose the last commits on power loss or a kernel crash; registrations arrive
 at human pace, so an fsync per commit costs nothing noticeable and "acknowledged means on
-disk" holds for every failure, not just process death.
+disk" holds for every failure, not just process death. PostgreSQL: every write is one
+transaction committed (with `synchronous_commit=on`, WAL flushed) before the API answers.
 
 Threading: one connection, used by one thread. The daemon wraps the store in `AsyncStore`,
 which runs every call on a dedicated single-thread executor, so SQLite never blocks the
 event loop and never sees two threads. The CLI uses the store directly. Other processes (the
 CLI while the daemon runs) are serialised by SQLite's locks; `BEGIN IMMEDIATE` takes the
 write lock up front so two writers wait rather than deadlock, and `busy_timeout` bounds it.
+On PostgreSQL an advisory transaction lock plays `BEGIN IMMEDIATE`'s part across replicas,
+and `lock_timeout` bounds the wait.
+
+Probing: a claim records its claimer and time (claims.py); `recover_probes` requeues only
+claims whose claimer is certainly gone, so a restarting replica leaves its neighbours'
+in-flight probes alone.
 
 Credentials live in their own table and leave it only through `credentials()`: list, get,
 export and audit never join it.
@@ -23,29 +35,31 @@ import asyncio
 import builtins
 import contextlib
 import json
-import os
 import secrets
-import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
+from sitroom_registry.backends import Backend, SQLiteBackend
+from sitroom_registry.claims import Claimer, claim_is_dead
 from sitroom_registry.lifecycle import TransitionError, target
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 MIGRATIONS: tuple[str, ...] = (
+    # Written once for both backends: {real}, {serial_pk} and {random_hex16} are filled in
+    # by the backend (Backend.render); statements are separated by ';'.
     # 1: the initial schema
     """
     CREATE TABLE registrations (
         id TEXT PRIMARY KEY,
         camera_name TEXT NOT NULL UNIQUE,
         status TEXT NOT NULL,
-        created_at REAL NOT NULL,
-        updated_at REAL NOT NULL,
+        created_at {real} NOT NULL,
+        updated_at {real} NOT NULL,
         owner_name TEXT NOT NULL,
         contact_phone TEXT,
         contact_email TEXT,
@@ -53,18 +67,18 @@ MIGRATIONS: tuple[str, ...] = (
         address TEXT NOT NULL,
         district TEXT NOT NULL,
         location_name TEXT,
-        latitude REAL NOT NULL,
-        longitude REAL NOT NULL,
+        latitude {real} NOT NULL,
+        longitude {real} NOT NULL,
         protocol TEXT NOT NULL,
         host TEXT NOT NULL,
         port INTEGER NOT NULL,
         path TEXT NOT NULL,
         pinned_address TEXT NOT NULL,
-        consent_at REAL NOT NULL,
+        consent_at {real} NOT NULL,
         source TEXT NOT NULL DEFAULT 'api',
         probe_result TEXT,
         probe_detail TEXT,
-        probed_at REAL,
+        probed_at {real},
         width INTEGER,
         height INTEGER,
         codec TEXT
@@ -77,9 +91,9 @@ MIGRATIONS: tuple[str, ...] = (
         password TEXT
     );
     CREATE TABLE audit_log (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        id {serial_pk},
         registration_id TEXT NOT NULL REFERENCES registrations(id) ON DELETE CASCADE,
-        at REAL NOT NULL,
+        at {real} NOT NULL,
         actor TEXT NOT NULL,
         action TEXT NOT NULL,
         from_status TEXT,
@@ -93,8 +107,14 @@ MIGRATIONS: tuple[str, ...] = (
     """
     UPDATE registrations
     SET camera_name = substr(camera_name, 1, length(camera_name) - length(id))
-        || lower(hex(randomblob(8)))
+        || {random_hex16}
     WHERE substr(camera_name, length(camera_name) - length(id) + 1) = id;
+    """,
+    # 3: who claimed a registration for probing, and when (claims.py): a restarting replica
+    # requeues only its own or stale claims, never a live neighbour's
+    """
+    ALTER TABLE registrations ADD COLUMN probe_claimed_by TEXT;
+    ALTER TABLE registrations ADD COLUMN probe_claimed_at {real}
     """,
 )
 
@@ -155,28 +175,33 @@ def new_camera_name(prefix: str) -> str:
 
 
 class RegistryStore:
-    """Synchronous store; one instance per thread (see AsyncStore)."""
+    """Synchronous store; one instance per thread (see AsyncStore).
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._conn: sqlite3.Connection | None = None
+    `target` is an SQLite file path or a Backend (backends.py); the store opens one
+    connection through it.
+    """
+
+    def __init__(self, target: Path | Backend, claimer: Claimer | None = None) -> None:
+        self.backend: Backend = (
+            SQLiteBackend(Path(target)) if isinstance(target, (str, Path)) else target
+        )
+        self.claimer = claimer or Claimer.this_process()
+        self._conn: Any = None
+
+    @property
+    def path(self) -> Path:
+        """The SQLite file (SQLite backend only)."""
+        return Path(self.backend.path)  # type: ignore[attr-defined]
 
     # -- connection ---------------------------------------------------------------------
 
     def open(self) -> RegistryStore:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if not self.path.exists():
-            # owner contacts and camera passwords: not for other local users
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600)
-            os.close(fd)
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA busy_timeout = 5000")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        self._conn = conn
-        self._migrate()
+        self._conn = self.backend.connect()
+        try:
+            self._migrate()
+        except BaseException:
+            self.close()
+            raise
         return self
 
     def close(self) -> None:
@@ -185,52 +210,52 @@ class RegistryStore:
             self._conn = None
 
     @property
-    def conn(self) -> sqlite3.Connection:
+    def conn(self) -> Any:
         if self._conn is None:
             raise RuntimeError("store is not open")
         return self._conn
 
+    def _q(self, sql: str, args: Any = ()) -> Any:
+        """Run one statement written with `?` placeholders; rows read by column name."""
+        return self.conn.execute(self.backend.sql(sql), args)
+
     @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+    def _write(self) -> Iterator[None]:
+        with self.backend.write_transaction(self.conn):
+            yield
 
     def _migrate(self) -> None:
-        with self._write() as conn:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations "
-                "(version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)"
+        with self._write():
+            self._q(
+                self.backend.render(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations "
+                    "(version INTEGER PRIMARY KEY, applied_at {real} NOT NULL)"
+                )
             )
-            done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+            done = {row["version"] for row in self._q("SELECT version FROM schema_migrations")}
             for version, script in enumerate(MIGRATIONS, start=1):
                 if version in done:
                     continue
-                for statement in script.split(";"):
+                for statement in self.backend.render(script).split(";"):
                     if statement.strip():
-                        conn.execute(statement)
-                conn.execute(
+                        self.conn.execute(statement)
+                self._q(
                     "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
                     (version, time.time()),
                 )
 
     def schema_version(self) -> int:
-        row = self.conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
-        return int(row[0] or 0)
+        row = self._q("SELECT MAX(version) AS version FROM schema_migrations").fetchone()
+        return int(row["version"] or 0)
 
     def data_version(self) -> int:
-        """Changes whenever ANOTHER connection commits (the CLI): time to republish."""
-        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+        """Changes whenever another connection (the CLI, another replica) commits."""
+        return self.backend.data_version(self.conn)
 
     # -- reads --------------------------------------------------------------------------
 
     def get(self, reg_id: str) -> dict[str, Any]:
-        row = self.conn.execute(
+        row = self._q(
             f"SELECT {', '.join(PUBLIC_COLUMNS)} FROM registrations WHERE id = ?", (reg_id,)
         ).fetchone()
         if row is None:
@@ -254,19 +279,19 @@ class RegistryStore:
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY created_at, id"
-        return [dict(row) for row in self.conn.execute(sql, args)]
+        return [dict(row) for row in self._q(sql, args)]
 
     def id_of_camera(self, camera_name: str) -> str:
         """The registration behind a camera name (the one identifier the API uses)."""
-        row = self.conn.execute(
+        row = self._q(
             "SELECT id FROM registrations WHERE camera_name = ?", (camera_name,)
         ).fetchone()
         if row is None:
             raise NotFound(camera_name)
-        return str(row[0])
+        return str(row["id"])
 
     def credentials(self, reg_id: str) -> tuple[str | None, str | None]:
-        row = self.conn.execute(
+        row = self._q(
             "SELECT username, password FROM credentials WHERE registration_id = ?", (reg_id,)
         ).fetchone()
         return (row["username"], row["password"]) if row else (None, None)
@@ -280,13 +305,13 @@ class RegistryStore:
         return [(row, self.credentials(row["id"])) for row in rows]
 
     def counts(self) -> dict[tuple[str, str], int]:
-        rows = self.conn.execute(
-            "SELECT status, district, COUNT(*) FROM registrations GROUP BY status, district"
+        rows = self._q(
+            "SELECT status, district, COUNT(*) AS n FROM registrations GROUP BY status, district"
         )
-        return {(r[0], r[1]): int(r[2]) for r in rows}
+        return {(r["status"], r["district"]): int(r["n"]) for r in rows}
 
     def audit(self, reg_id: str) -> builtins.list[dict[str, Any]]:
-        rows = self.conn.execute(
+        rows = self._q(
             "SELECT at, actor, action, from_status, to_status, detail FROM audit_log "
             "WHERE registration_id = ? ORDER BY id",
             (reg_id,),
@@ -297,7 +322,6 @@ class RegistryStore:
 
     def _audit(
         self,
-        conn: sqlite3.Connection,
         reg_id: str,
         actor: str,
         action: str,
@@ -305,7 +329,7 @@ class RegistryStore:
         after: str | None,
         detail: dict[str, Any] | None = None,
     ) -> None:
-        conn.execute(
+        self._q(
             "INSERT INTO audit_log (registration_id, at, actor, action, from_status, to_status,"
             " detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (reg_id, time.time(), actor, action, before, after, json.dumps(detail or {})),
@@ -338,81 +362,101 @@ class RegistryStore:
             "consent_at": now,
         }
         columns = [c for c in PUBLIC_COLUMNS if c in row]
-        with self._write() as conn:
-            if max_queued is not None and self._queued(conn) >= max_queued:
+        with self._write():
+            if max_queued is not None and self._queued() >= max_queued:
                 raise QueueFull(f"{max_queued} registrations are waiting for a probe")
-            conn.execute(
+            self._q(
                 f"INSERT INTO registrations ({', '.join(columns)}) "
                 f"VALUES ({', '.join('?' for _ in columns)})",
                 [row[c] for c in columns],
             )
             if username is not None or password is not None:
-                conn.execute(
+                self._q(
                     "INSERT INTO credentials (registration_id, username, password) "
                     "VALUES (?, ?, ?)",
                     (reg_id, username, password),
                 )
-            self._audit(conn, reg_id, actor, "register", None, status, {"source": row["source"]})
+            self._audit(reg_id, actor, "register", None, status, {"source": row["source"]})
         return reg_id
 
-    @staticmethod
-    def _queued(conn: sqlite3.Connection) -> int:
-        row = conn.execute(
-            "SELECT COUNT(*) FROM registrations WHERE status IN ('pending', 'probing')"
+    def _queued(self) -> int:
+        row = self._q(
+            "SELECT COUNT(*) AS n FROM registrations WHERE status IN ('pending', 'probing')"
         ).fetchone()
-        return int(row[0])
+        return int(row["n"])
 
-    def _status(self, conn: sqlite3.Connection, reg_id: str) -> str:
-        row = conn.execute("SELECT status FROM registrations WHERE id = ?", (reg_id,)).fetchone()
+    def _status(self, reg_id: str) -> str:
+        row = self._q("SELECT status FROM registrations WHERE id = ?", (reg_id,)).fetchone()
         if row is None:
             raise NotFound(reg_id)
-        return str(row[0])
+        return str(row["status"])
 
     def transition(
         self, reg_id: str, action: str, actor: str, detail: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         """Apply a lifecycle action atomically (read status, check, write, audit)."""
-        with self._write() as conn:
-            before = self._status(conn, reg_id)
+        with self._write():
+            before = self._status(reg_id)
             after = target(action, before)
-            conn.execute(
+            self._q(
                 "UPDATE registrations SET status = ?, updated_at = ? WHERE id = ?",
                 (after, time.time(), reg_id),
             )
-            self._audit(conn, reg_id, actor, action, before, after, detail)
+            self._audit(reg_id, actor, action, before, after, detail)
         return self.get(reg_id)
 
     def claim_for_probe(self, limit: int) -> builtins.list[dict[str, Any]]:
-        """Move up to `limit` pending registrations to probing; return them."""
-        with self._write() as conn:
+        """Move up to `limit` pending registrations to probing, as ours; return them.
+
+        Read and update under the writer lock: no two replicas claim one registration.
+        """
+        with self._write():
             ids = [
-                r[0]
-                for r in conn.execute(
+                r["id"]
+                for r in self._q(
                     "SELECT id FROM registrations WHERE status = 'pending' "
                     "ORDER BY updated_at LIMIT ?",
                     (limit,),
                 )
             ]
+            now = time.time()
             for reg_id in ids:
-                conn.execute(
-                    "UPDATE registrations SET status = 'probing', updated_at = ? WHERE id = ?",
-                    (time.time(), reg_id),
+                self._q(
+                    "UPDATE registrations SET status = 'probing', updated_at = ?, "
+                    "probe_claimed_by = ?, probe_claimed_at = ? WHERE id = ?",
+                    (now, str(self.claimer), now, reg_id),
                 )
-                self._audit(conn, reg_id, "system", "probe_start", "pending", "probing")
+                self._audit(reg_id, "system", "probe_start", "pending", "probing")
         return [self.get(reg_id) for reg_id in ids]
 
-    def recover_probes(self) -> int:
-        """Registrations left in `probing` by a killed process go back to the queue."""
-        with self._write() as conn:
-            ids = [
-                r[0] for r in conn.execute("SELECT id FROM registrations WHERE status = 'probing'")
-            ]
+    def recover_probes(self, stale_after: float = 600.0) -> int:
+        """Registrations whose prober is gone (claims.py) go back to the queue."""
+        now = time.time()
+        candidates = self._q(
+            "SELECT id, probe_claimed_by, probe_claimed_at FROM registrations "
+            "WHERE status = 'probing'"
+        ).fetchall()
+
+        def dead(row: Any) -> bool:
+            return claim_is_dead(
+                row["probe_claimed_by"], row["probe_claimed_at"], self.claimer, now, stale_after
+            )
+
+        if not any(dead(r) for r in candidates):
+            return 0  # the usual case: no write, no lock
+        with self._write():
+            rows = self._q(
+                "SELECT id, probe_claimed_by, probe_claimed_at FROM registrations "
+                "WHERE status = 'probing'"
+            ).fetchall()
+            ids = [r["id"] for r in rows if dead(r)]
             for reg_id in ids:
-                conn.execute(
-                    "UPDATE registrations SET status = 'pending', updated_at = ? WHERE id = ?",
+                self._q(
+                    "UPDATE registrations SET status = 'pending', updated_at = ?, "
+                    "probe_claimed_by = NULL, probe_claimed_at = NULL WHERE id = ?",
                     (time.time(), reg_id),
                 )
-                self._audit(conn, reg_id, "system", "recover", "probing", "pending")
+                self._audit(reg_id, "system", "recover", "probing", "pending")
         return len(ids)
 
     def record_probe(
@@ -427,26 +471,21 @@ class RegistryStore:
         codec: str | None = None,
     ) -> dict[str, Any]:
         action = "probe_ok" if ok else "probe_failed"
-        with self._write() as conn:
-            before = self._status(conn, reg_id)
+        with self._write():
+            before = self._status(reg_id)
             try:
                 after = target(action, before)
             except TransitionError:
                 # edited or retired while the probe ran: keep the admin's decision
                 self._audit(
-                    conn,
-                    reg_id,
-                    "system",
-                    f"{action}_discarded",
-                    before,
-                    before,
-                    {"result": result},
+                    reg_id, "system", f"{action}_discarded", before, before, {"result": result}
                 )
                 return self.get(reg_id)
-            conn.execute(
+            self._q(
                 "UPDATE registrations SET status = ?, updated_at = ?, probe_result = ?, "
                 "probe_detail = ?, probed_at = ?, width = ?, height = ?, codec = ?, "
-                "pinned_address = COALESCE(?, pinned_address) WHERE id = ?",
+                "pinned_address = COALESCE(?, pinned_address), probe_claimed_by = NULL, "
+                "probe_claimed_at = NULL WHERE id = ?",
                 (
                     after,
                     time.time(),
@@ -460,7 +499,7 @@ class RegistryStore:
                     reg_id,
                 ),
             )
-            self._audit(conn, reg_id, "system", action, before, after, {"result": result})
+            self._audit(reg_id, "system", action, before, after, {"result": result})
         return self.get(reg_id)
 
     def edit(
@@ -475,36 +514,36 @@ class RegistryStore:
         unknown = set(changes) - EDITABLE
         if unknown:
             raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
-        with self._write() as conn:
-            before = self._status(conn, reg_id)
+        with self._write():
+            before = self._status(reg_id)
             if before == "retired":
                 raise TransitionError("retire", before)
             after = "pending" if reprobe else before
             sets = {**changes, "status": after, "updated_at": time.time()}
-            conn.execute(
+            self._q(
                 f"UPDATE registrations SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
                 [*sets.values(), reg_id],
             )
             changed = sorted(changes)
             if credentials is not None:
                 changed.append("credentials")
-                conn.execute("DELETE FROM credentials WHERE registration_id = ?", (reg_id,))
+                self._q("DELETE FROM credentials WHERE registration_id = ?", (reg_id,))
                 if credentials != (None, None):
-                    conn.execute(
+                    self._q(
                         "INSERT INTO credentials (registration_id, username, password) "
                         "VALUES (?, ?, ?)",
                         (reg_id, *credentials),
                     )
             # field names only: values may be contacts or credentials
-            self._audit(conn, reg_id, actor, "edit", before, after, {"fields": sorted(changed)})
+            self._audit(reg_id, actor, "edit", before, after, {"fields": sorted(changed)})
         return self.get(reg_id)
 
 
 class AsyncStore:
     """Runs a RegistryStore on one dedicated thread, off the event loop."""
 
-    def __init__(self, path: Path) -> None:
-        self.store = RegistryStore(path)
+    def __init__(self, target: Path | Backend) -> None:
+        self.store = RegistryStore(target)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sitroom-registry")
 
     async def call(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

@@ -124,7 +124,7 @@ def test_production_config_map_passes_check_config(tmp_path: Path) -> None:
     # the Secret's keys (made out of band) as the pod sees them, under tmp_path
     secrets = tmp_path / "secrets"
     secrets.mkdir()
-    for key in ("api-token", "mqtt-password"):
+    for key in ("api-token", "mqtt-password", "registry-db-password"):
         (secrets / key).write_text("test-only\n")
     config_dir = tmp_path / "conf.d"
     config_dir.mkdir()
@@ -138,6 +138,9 @@ def test_production_config_map_passes_check_config(tmp_path: Path) -> None:
     daemon = yaml.safe_load(config_map["data"]["00-daemon.yaml"])["daemon"]
     assert daemon["state_dir"] == next(
         m["mountPath"] for m in sitroom["volumeMounts"] if m["name"] == "state")
+    # the registry is shared by every pod: PostgreSQL, password from the Secret
+    registry = yaml.safe_load(config_map["data"]["30-registry.yaml"])["sources"][0]
+    assert registry["postgresql"]["password_file"].startswith(mounts["secrets"])
 
 
 def test_pod_monitor_selects_the_pods_and_their_port() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from aiohttp import web
 import sitroom_registry
 from sitroom.daemon import Daemon
 from sitroom.plugins import load_plugins
+from tests.postgres import PostgresServer, postgres_server
 from tests.registry.fakecam import FakeCamera, FakeCameraPlugin
 
 TOKEN = "test-token-0123456789abcdef"
@@ -255,3 +256,30 @@ async def api(tmp_path: Path, camera_server: CameraServer) -> AsyncIterator[Api]
     async with aiohttp.ClientSession() as session:
         yield Api(daemon, session)
     await daemon.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One real PostgreSQL per test session (per xdist worker); each test takes a database."""
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def backend_config(
+    kind: str, directory: Path, server: PostgresServer | None
+) -> dict[str, Any]:
+    """The registry source's config keys for a backend (empty: the SQLite default)."""
+    if kind == "sqlite":
+        return {}
+    assert server is not None
+    return {
+        "postgresql": {
+            "dsn": server.dsn(server.new_database()),
+            "password_file": str(server.password_file(directory)),
+        }
+    }

@@ -13,17 +13,20 @@ import json
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from tests.postgres import PostgresServer
 from tests.registry.conftest import (
     SECRET_EMAIL,
     SECRET_PASSWORD,
     SECRET_PHONE,
     TOKEN,
+    backend_config,
     form,
     make_jpeg,
     registry_source,
@@ -42,15 +45,24 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @contextlib.contextmanager
-def snapshot_camera() -> Iterator[int]:
-    """A threaded HTTP camera on loopback: GET /snap.jpg returns a real JPEG."""
+def snapshot_camera(
+    hits: list[str] | None = None, delay: float = 0.0, paths: str = "/snap.jpg"
+) -> Iterator[int]:
+    """A threaded HTTP camera on loopback: GET /snap.jpg returns a real JPEG.
+
+    `hits` records each request's path; `delay` slows each answer (a probe in flight long
+    enough for another replica to try to take it); `paths` is the prefix served.
+    """
     jpeg = make_jpeg(640, 360, seed=1)
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            if self.path != "/snap.jpg":
+            if hits is not None:
+                hits.append(self.path)
+            if not self.path.startswith(paths):
                 self.send_error(404)
                 return
+            time.sleep(delay)
             self.send_response(200)
             self.send_header("Content-Type", "image/jpeg")
             self.send_header("Content-Length", str(len(jpeg)))
@@ -175,9 +187,17 @@ def test_registered_camera_is_monitored_without_restart(tmp_path: Path) -> None:
 
 
 @pytest.mark.integration
-def test_acknowledged_registrations_survive_sigkill(tmp_path: Path) -> None:
+def test_acknowledged_registrations_survive_sigkill(
+    tmp_path: Path, backend_kind: str, request: pytest.FixtureRequest
+) -> None:
+    """On SQLite and on PostgreSQL: a 201 means committed, whatever kills the writer."""
+    server = request.getfixturevalue("postgres") if backend_kind == "postgresql" else None
     dead_port = free_port()  # probes fail fast (connection refused on loopback)
-    source = registry_source(dead_port, registration_limit={"per_minute": 6000, "burst": 1000})
+    source = registry_source(
+        dead_port,
+        registration_limit={"per_minute": 6000, "burst": 1000},
+        **backend_config(backend_kind, tmp_path, server),
+    )
     config_dir = write_config(tmp_path / "conf", [source])
     acknowledged: list[str] = []
     lock = threading.Lock()
@@ -231,3 +251,74 @@ def test_acknowledged_registrations_survive_sigkill(tmp_path: Path) -> None:
             ),
             what="interrupted probes requeued",
         )
+
+
+def _list(daemon: DaemonProcess, status: str | None = None) -> list[dict[str, object]]:
+    query = f"?status={status}" if status else ""
+    code, body = http_get(f"{daemon.url}/api/v1/cameras{query}", headers=AUTH)
+    assert code == 200, body
+    return list(json.loads(body)["cameras"])
+
+
+@pytest.mark.integration
+def test_two_replicas_share_one_postgresql_registry(
+    tmp_path: Path, postgres: PostgresServer
+) -> None:
+    """Two shards on one database: each sees the other's registrations, the public form
+    works on either, every camera is probed exactly once, and the DSN's password is nowhere."""
+    hits: list[str] = []
+    with snapshot_camera(hits, delay=0.4, paths="/snap/") as port:
+        backend = backend_config("postgresql", tmp_path, postgres)
+        dirs = [
+            write_config(
+                tmp_path / f"conf{i}",
+                [registry_source(port, registration_limit={"burst": 20}, **backend)],
+            )
+            for i in range(2)
+        ]
+        with (
+            DaemonProcess(dirs[0], ["--shard", "sitroom-0/2"]) as a,
+            DaemonProcess(dirs[1], ["--shard", "sitroom-1/2"]) as b,
+        ):
+            wait_registry(a)
+            wait_registry(b)
+            ids = []
+            for n in range(12):
+                replica = (a, b)[n % 2]
+                stream = dict(form(port)["stream"], path=f"/snap/{n}.jpg")
+                code, body = http_post(
+                    f"{replica.url}/api/v1/registrations", form(port, stream=stream)
+                )
+                assert code == 201, body
+                ids.append(json.loads(body)["id"])
+            for replica in (a, b):
+                wait_until(
+                    lambda r=replica: len(_list(r, "awaiting_approval")) == 12,
+                    timeout=60,
+                    what="every registration probed, seen from both replicas",
+                )
+            probe_hits = sorted(h for h in hits if h.startswith("/snap/"))
+            # approved on one replica (through the CLI on its config), seen on the other
+            # (and then monitored by the shard that owns it: more hits, not probes)
+            approved = cli("approve", ids[0], "--config-dir", str(dirs[0]))
+            assert approved.returncode == 0, approved.stderr
+            wait_until(
+                lambda: sample_value(
+                    b.metrics(), "sitroom_registry_registrations", status="active",
+                    district="Semarang Tengah",
+                ) == 1,
+                what="the other replica noticed the approval",
+            )
+            audits = [
+                json.loads(http_get(f"{b.url}/api/v1/cameras/{i}/audit", headers=AUTH)[1])
+                for i in ids
+            ]
+            details = json.loads(http_get(f"{a.url}/api/v1/sources", headers=AUTH)[1])
+        outputs = a.output() + b.output()
+    assert probe_hits == sorted(f"/snap/{n}.jpg" for n in range(12))  # each camera once
+    for audit in audits:
+        starts = [e for e in audit["audit"] if e["action"] == "probe_start"]
+        assert len(starts) == 1, audit
+    assert "registry_probes_requeued" not in outputs  # nobody took a live claim
+    assert postgres.password not in outputs + json.dumps(details)
+    assert f"127.0.0.1:{postgres.port}" in json.dumps(details)  # the redacted DSN is shown

@@ -1,16 +1,24 @@
-"""The SQLite store: schema, durability settings, lifecycle rules, credentials kept apart."""
+"""The store on both backends (SQLite and a real PostgreSQL): schema, durability settings,
+lifecycle rules, credentials kept apart, claims that a restarting replica does not steal."""
 
 from __future__ import annotations
 
 import sqlite3
 import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from sitroom_registry.backends import PostgresBackend, SQLiteBackend
+from sitroom_registry.claims import Claimer
 from sitroom_registry.lifecycle import STATUSES, TRANSITIONS, TransitionError, target
 from sitroom_registry.store import MIGRATIONS, QueueFull, RegistryStore
+from tests.postgres import PostgresServer
 
 
 def fields(**overrides: Any) -> dict[str, Any]:
@@ -36,13 +44,23 @@ def fields(**overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> RegistryStore:
-    s = RegistryStore(tmp_path / "sub" / "registry.sqlite3").open()
+def store(
+    tmp_path: Path, backend_kind: str, request: pytest.FixtureRequest
+) -> Iterator[RegistryStore]:
+    """An open store on each backend: an SQLite file, or a fresh PostgreSQL database."""
+    if backend_kind == "sqlite":
+        s = RegistryStore(tmp_path / "sub" / "registry.sqlite3").open()
+    else:
+        server: PostgresServer = request.getfixturevalue("postgres")
+        backend = PostgresBackend(server.dsn(server.new_database()), server.password)
+        s = RegistryStore(backend).open()
     yield s
     s.close()
 
 
-def test_schema_pragmas_and_permissions(store: RegistryStore) -> None:
+def test_schema_pragmas_and_permissions(tmp_path: Path) -> None:
+    """SQLite's own settings; test_postgresql_schema_and_durability is the twin."""
+    store = RegistryStore(tmp_path / "sub" / "registry.sqlite3").open()
     assert store.schema_version() == len(MIGRATIONS)
     conn = store.conn
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -53,6 +71,7 @@ def test_schema_pragmas_and_permissions(store: RegistryStore) -> None:
     again = RegistryStore(store.path).open()
     assert again.schema_version() == len(MIGRATIONS)
     again.close()
+    store.close()
 
 
 def test_credentials_live_apart(store: RegistryStore) -> None:
@@ -61,7 +80,7 @@ def test_credentials_live_apart(store: RegistryStore) -> None:
     assert "hunter2-secret" not in repr(row) and "password" not in row
     assert "hunter2-secret" not in repr(store.list()) + repr(store.audit(reg_id))
     assert store.credentials(reg_id) == ("admin", "hunter2-secret")
-    with pytest.raises(sqlite3.IntegrityError):  # foreign keys are enforced
+    with pytest.raises(store.backend.integrity_error):  # foreign keys are enforced
         store.conn.execute(
             "INSERT INTO credentials (registration_id, username) VALUES ('nope', 'x')"
         )
@@ -110,16 +129,68 @@ def test_probe_result_after_an_edit_is_discarded(store: RegistryStore) -> None:
 
 
 def test_interrupted_probes_are_requeued(store: RegistryStore) -> None:
+    """The same process restarted (same host and pid, a new start token) takes its claims back."""
     reg_id = store.create(fields(), None, None, "api")
     store.claim_for_probe(1)
     assert store.get(reg_id)["status"] == "probing"
-    assert store.recover_probes() == 1
+    assert store.recover_probes() == 0  # our own live claim
+    me = store.claimer
+    restarted = RegistryStore(store.backend, Claimer(me.host, me.pid, "restarted")).open()
+    try:
+        assert restarted.recover_probes() == 1
+    finally:
+        restarted.close()
     assert store.get(reg_id)["status"] == "pending"
+    assert store.audit(reg_id)[-1]["action"] == "recover"
+
+
+def test_restarting_replica_leaves_live_claims_alone(store: RegistryStore) -> None:
+    """Another host's fresh claim stays; a stale one, or a dead local process's, comes back."""
+    other_host = RegistryStore(store.backend, Claimer("sitroom-1", 7, "abcd")).open()
+    dead_pid = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True)
+    me = store.claimer
+    local_dead = RegistryStore(
+        store.backend, Claimer(me.host, int(dead_pid.stdout), "dead")
+    ).open()
+    try:
+        first = store.create(fields(), None, None, "api")
+        assert [r["id"] for r in other_host.claim_for_probe(1)] == [first]
+        second = store.create(fields(), None, None, "api")
+        assert [r["id"] for r in local_dead.claim_for_probe(1)] == [second]
+        restarted = RegistryStore(store.backend, Claimer(me.host, me.pid, "new")).open()
+        try:
+            assert restarted.recover_probes(stale_after=600) == 1  # the dead process's only
+            assert store.get(first)["status"] == "probing"
+            assert store.get(second)["status"] == "pending"
+            time.sleep(0.05)
+            assert restarted.recover_probes(stale_after=0.01) == 1  # the other host: stale
+            assert store.get(first)["status"] == "pending"
+            assert {r["id"] for r in restarted.claim_for_probe(5)} == {first, second}
+        finally:
+            restarted.close()
+    finally:
+        other_host.close()
+        local_dead.close()
+
+
+def test_two_stores_never_claim_one_registration(store: RegistryStore) -> None:
+    a = RegistryStore(store.backend, Claimer("sitroom-0", 1, "a")).open()
+    b = RegistryStore(store.backend, Claimer("sitroom-1", 1, "b")).open()
+    try:
+        ids = {store.create(fields(), None, None, "api") for _ in range(12)}
+        claimed: list[str] = []
+        while batch := a.claim_for_probe(2) + b.claim_for_probe(3):
+            claimed += [r["id"] for r in batch]
+        assert sorted(claimed) == sorted(ids)  # each exactly once
+    finally:
+        a.close()
+        b.close()
 
 
 def test_other_connections_bump_data_version(store: RegistryStore) -> None:
     before = store.data_version()
-    other = RegistryStore(store.path).open()
+    other = RegistryStore(store.backend).open()
     other.create(fields(), None, None, "cli")
     other.close()
     assert store.data_version() != before
@@ -140,7 +211,7 @@ def test_camera_names_do_not_reveal_the_registration_id(store: RegistryStore) ->
         assert name.startswith("cam-") and reg_id not in name
         assert reg_id[:6] not in name  # no part of the id either
     # stored, so stable across restarts
-    again = RegistryStore(store.path).open()
+    again = RegistryStore(store.backend).open()
     assert [again.get(reg_id)["camera_name"] for reg_id in ids] == names
     again.close()
 
@@ -152,7 +223,7 @@ def test_migration_renames_cameras_named_after_their_id(tmp_path: Path) -> None:
     conn.execute(
         "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)"
     )
-    for statement in MIGRATIONS[0].split(";"):
+    for statement in SQLiteBackend(path).render(MIGRATIONS[0]).split(";"):
         if statement.strip():
             conn.execute(statement)
     conn.execute("INSERT INTO schema_migrations VALUES (1, 0)")
@@ -195,3 +266,69 @@ def test_queue_cap_counts_pending_and_probing_only(store: RegistryStore) -> None
     store.create(fields(), None, None, "api", max_queued=2)
     store.create(fields(), None, None, "api")  # the CLI and imports are not capped
     assert len(store.list()) == 4
+
+
+def test_postgresql_schema_and_durability(tmp_path: Path, postgres: PostgresServer) -> None:
+    """Dialect: DOUBLE PRECISION timestamps, a BIGSERIAL audit id, synchronous commits."""
+    backend = PostgresBackend(postgres.dsn(postgres.new_database()), postgres.password)
+    store = RegistryStore(backend).open()
+    try:
+        assert store.schema_version() == len(MIGRATIONS)
+        sync = store.conn.execute("SHOW synchronous_commit").fetchone()
+        assert sync["synchronous_commit"] == "on"
+        types = {
+            r["column_name"]: r["data_type"]
+            for r in store.conn.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_name IN ('registrations', 'audit_log')"
+            )
+        }
+        assert types["created_at"] == types["probe_claimed_at"] == "double precision"
+        assert types["latitude"] == types["at"] == "double precision"
+        assert types["id"] in ("text", "bigint")
+        audit_id = store.conn.execute(
+            "SELECT data_type FROM information_schema.columns "
+            "WHERE table_name = 'audit_log' AND column_name = 'id'"
+        ).fetchone()["data_type"]
+        assert audit_id == "bigint"
+        again = RegistryStore(backend).open()  # a second replica migrates nothing twice
+        assert again.schema_version() == len(MIGRATIONS)
+        again.close()
+        assert "password" not in backend.describe() and postgres.password not in repr(
+            backend.describe()
+        )
+    finally:
+        store.close()
+
+
+def test_postgresql_unreachable_is_a_clear_error(postgres: PostgresServer) -> None:
+    wrong = PostgresBackend(postgres.dsn(), "not-the-password-123", connect_timeout=2)
+    with pytest.raises(ConnectionError, match="password authentication failed") as caught:
+        RegistryStore(wrong).open()
+    assert "not-the-password-123" not in str(caught.value)
+
+
+def test_postgresql_config_keeps_the_password_apart(tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    from sitroom_registry.config import RegistryConfig
+
+    base = {"kind": "camera_registry", "name": "registry"}
+    with pytest.raises(ValidationError, match="dsn holds a password"):
+        RegistryConfig.model_validate(
+            {**base, "postgresql": {"dsn": "postgresql://u:hunter22@db.example/reg"}}
+        )
+    with pytest.raises(ValidationError, match="postgresql://USER@HOST/DB"):
+        RegistryConfig.model_validate({**base, "postgresql": {"dsn": "mysql://db/reg"}})
+    with pytest.raises(ValidationError, match="not both"):
+        RegistryConfig.model_validate(
+            {**base, "database": "x.sqlite3", "postgresql": {"dsn": "postgresql://u@db/reg"}}
+        )
+    secret = tmp_path / "pg-password"
+    secret.write_text("from-a-file-123\n")
+    config = RegistryConfig.model_validate(
+        {**base, "postgresql": {"dsn": "postgresql://u@db/reg", "password_file": str(secret)}}
+    )
+    assert config.postgresql is not None
+    assert config.postgresql.password.get_secret_value() == "from-a-file-123"  # type: ignore[union-attr]
+    assert "from-a-file-123" not in repr(config)
