@@ -11,7 +11,11 @@ generated config, lets it warm up, then measures over a fixed window:
 
 The sources, all on loopback, each served by its own process (their CPU is not the
 daemon's, but they share the machine's two cores):
-- cameras: the camera plugin's simulator (`sitroom simulate cameras`, real footage:
+- city cameras at the documented analysis settings: 1080p H.264 at 4 Mbit/s, a keyframe a
+  second, one analysed frame a second, read from a looped file made with ffmpeg (the busy
+  `testsrc2` picture of bench/cameras.py: the same demux and keyframe decoding as an RTSP
+  camera, without the network reader);
+- citizen cameras: the camera plugin's simulator (`sitroom simulate cameras`, real footage:
   plugins/sitroom_cameras/media/vtest.mp4, 768x576) read by snapshot polling at the
   citizen-camera default of the registry (`analysis_interval: 5s`, people detection off;
   conf.d/25-registry.yaml);
@@ -74,10 +78,12 @@ class Phase:
     cameras: int = 0
     pumps: int = 0
     sensors: int = 0
+    streams: int = 0  # 1080p H.264 cameras at 1 analysed frame/s (file feed, looped)
 
 
 PHASES = (
     Phase("baseline (no sources)"),
+    Phase("1080p H.264 cameras, 1 frame/s", streams=40),
     Phase("cameras", cameras=300),
     Phase("cameras", cameras=1000),
     Phase("pump stations", pumps=100),
@@ -121,6 +127,20 @@ def camera_sources(count: int, port: int) -> list[dict[str, Any]]:
             "analysis": {"people": False},
             "district": "Semarang Tengah",
             "owner_type": "citizen",
+        }
+        for i in range(count)
+    ]
+
+
+def stream_sources(count: int, clip: Path) -> list[dict[str, Any]]:
+    """City cameras at the documented analysis settings: 1 keyframe analysed a second."""
+    return [
+        {
+            "kind": "camera",
+            "name": f"main-{i:04d}",
+            "path": str(clip),
+            "analysis_interval": "1s",
+            "analysis": {"people": False},
         }
         for i in range(count)
     ]
@@ -179,6 +199,7 @@ def write_config(directory: Path, phase: Phase, ports: dict[str, int]) -> Path:
         "limits": {"shutdown_timeout": "5s", "max_series_per_source": 100_000},
     }
     sources = camera_sources(phase.cameras, ports["cameras"])
+    sources += stream_sources(phase.streams, directory.parent / "main-1080p.mp4")
     sources += pump_sources(phase.pumps, ports["modbus"])
     if phase.sensors:
         sources.append(flood_source(phase.sensors, ports["mqtt"]))
@@ -199,6 +220,10 @@ def start_simulators(tmp: Path, ports: dict[str, int]) -> list[ManagedProcess]:
         yaml.safe_dump({"port": ports["cameras"], "footage": str(FOOTAGE), "fps": 5})
     )
     procs.append(_simulate("cameras", cameras))
+    from bench.cameras import make_clip
+
+    # ffmpeg's testsrc2, 1080p, 4 Mbit/s, GOP 1 s: the busy stream of bench/cameras.py
+    make_clip(tmp / "main-1080p.mp4", None)
     control = free_port()
     pumps = tmp / "sim-pumps.yaml"
     pumps.write_text(
@@ -355,7 +380,7 @@ def run_phase(tmp: Path, phase: Phase, ports: dict[str, int], index: int) -> dic
 
 def describe(r: dict[str, Any], base: dict[str, Any]) -> str:
     phase: Phase = r["phase"]
-    count = phase.cameras + phase.pumps + phase.sensors
+    count = phase.cameras + phase.pumps + phase.sensors + phase.streams
     extra_cpu = (r["cores"] - base["cores"]) * 1000
     extra_rss = r["rss"] - base["rss"]
     per = ""
@@ -365,6 +390,13 @@ def describe(r: dict[str, Any], base: dict[str, Any]) -> str:
             f"{extra_rss * 1024 / count:.0f} KiB"
         )
     works = []
+    if phase.streams:
+        works.append(
+            f"{r['cameras_up']}/{phase.streams} cameras up, {r['analyses_per_s']:.1f} "
+            f"analyses/s (expected {phase.streams}), "
+            f"{(r['cores'] - base['cores']) * 1000 / max(r['analyses_per_s'], 1e-9):.1f} ms "
+            "CPU per camera-second"
+        )
     if phase.cameras:
         per_analysis = ""
         if r["analyses_per_s"] and not (phase.pumps or phase.sensors):
@@ -386,7 +418,7 @@ def describe(r: dict[str, Any], base: dict[str, Any]) -> str:
             f" {r['levels']}/{phase.sensors} sensors with a level"
         )
     return (
-        f"{phase.name} c={phase.cameras} p={phase.pumps} s={phase.sensors}: "
+        f"{phase.name} c={phase.cameras + phase.streams} p={phase.pumps} s={phase.sensors}: "
         f"{r['cores']:.3f} cores, RSS {r['rss']:.0f} MiB{per}; /metrics {r['bytes'] / 1024:.0f}"
         f" KiB, {r['series']} series, fetched in {r['scrape_s'] * 1000:.0f} ms; "
         f"{'; '.join(works) or 'idle'}; load after {r['load']}"
