@@ -124,7 +124,8 @@ def test_extras_are_read_from_the_installed_metadata() -> None:
                  if ep.dist is not None and ep.dist.name == "sitroom"}
     assert {name: n.requirements() for name, n in by_plugin.items() if n} == {
         "cameras": ["opencv-python-headless", "av", "numpy"],
-        "registry": ["opencv-python-headless", "av", "numpy"],  # through sitroom[cameras]
+        # psycopg for the PostgreSQL backend, OpenCV and PyAV through sitroom[cameras]
+        "registry": ["psycopg", "opencv-python-headless", "av", "numpy"],
         "pumps": ["pymodbus"],
         "flood": ["aiomqtt"],
         "social": ["feedparser", "defusedxml", "PySastrawi"],
