@@ -60,7 +60,7 @@ class Backend(Protocol):
 
 
 class SQLiteBackend:
-    integrity_error = sqlite3.IntegrityError
+    integrity_error: type[Exception] = sqlite3.IntegrityError
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -122,7 +122,7 @@ class PostgresBackend:
                 "the postgresql registry backend needs psycopg: pip install 'sitroom[registry]'"
             ) from None
         self._psycopg = psycopg
-        self.integrity_error = psycopg.IntegrityError
+        self.integrity_error: type[Exception] = psycopg.IntegrityError
 
     def describe(self) -> str:
         return redact_url(self.dsn)
