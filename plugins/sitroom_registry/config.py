@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 from typing import Annotated, Any
-from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
