@@ -1,21 +1,29 @@
-"""Constructors for Grafana dashboard JSON (schemaVersion 39, Grafana 10/11).
+"""What every sitroom board shares, on top of Grafana's Foundation SDK (grafana-foundation-sdk).
 
-Why plain dicts instead of grafanalib or grafana-foundation-sdk: the dashboard model is a
-stable, documented JSON schema, the boards use a handful of panel types, and a dict builder
-adds no dependency (grafana-foundation-sdk ships with calendar-versioned epochs and follows
-Grafana's own release train). What the builders add is consistency: one datasource variable,
-one district/source filter convention, deterministic ids and a grid layout, so that a board
-module reads like a list of questions an operator asks.
+The panels themselves are the SDK's typed builders (`stat.Panel()`, `timeseries.Panel()`,
+...), so a misspelt option or field is an AttributeError here rather than a panel Grafana
+silently ignores: no Grafana server runs in the tests, and the SDK's types (generated from
+Grafana's own schema) are the check. This module keeps the room's conventions in one place:
+the datasource variable, the district/source filters, board and runbook links, colours,
+deterministic ids and ref ids, and where the map's tiles and the runbooks come from.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 39
-DS: dict[str, str] = {"type": "prometheus", "uid": "${datasource}"}
+from grafana_foundation_sdk.builders import common as sdk_common
+from grafana_foundation_sdk.builders import dashboard as sdk
+from grafana_foundation_sdk.builders import prometheus
+from grafana_foundation_sdk.cog.builder import Builder
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models import dashboard as model
+from grafana_foundation_sdk.models.prometheus import PromQueryFormat
+
+DS = model.DataSourceRef(type_val="prometheus", uid="${datasource}")
 TAG = "sitroom"
 FOLDER = "Situation Room"
 RUNBOOKS_VAR = "runbooks"
@@ -33,70 +41,128 @@ UID_SOCIAL = "sitroom-sosial"
 GREEN, YELLOW, ORANGE, RED, BLUE, GREY = (
     "green", "yellow", "orange", "red", "blue", "text")
 
+Steps = Sequence[tuple[float | None, str]]
 
-@dataclass(frozen=True)
-class Query:
-    """One PromQL target. `instant`+`table` for map and table panels, range otherwise."""
+# -- generation-time settings (documented in grafana/README.md) -------------------------
 
-    expr: str
-    legend: str = ""
-    instant: bool = False
-    table: bool = False
+DEFAULT_SITROOM_URL = "http://localhost:9750"
+"""Where an operator's browser reaches the daemon: `make run` and deploy/docker-compose.yml
+publish it there. The runbook links default to its /docs/runbooks page."""
 
 
-@dataclass
-class Panel:
-    """A panel before layout: `w`/`h` in grid units (24 columns)."""
-
-    type: str
-    title: str
-    queries: Sequence[Query]
-    w: int = 12
-    h: int = 8
-    description: str = ""
-    unit: str = ""
-    decimals: int | None = None
-    min: float | None = None
-    max: float | None = None
-    thresholds: Sequence[tuple[float | None, str]] = ()
-    mappings: Sequence[dict[str, Any]] = ()
-    links: Sequence[dict[str, Any]] = ()
-    options: dict[str, Any] = field(default_factory=dict)
-    custom: dict[str, Any] = field(default_factory=dict)
-    overrides: Sequence[dict[str, Any]] = ()
-    transformations: Sequence[dict[str, Any]] = ()
+def sitroom_url() -> str:
+    """SITROOM_URL at generation time (`make dashboards SITROOM_URL=https://...`)."""
+    return (os.environ.get("SITROOM_URL") or DEFAULT_SITROOM_URL).rstrip("/")
 
 
-def steps(*pairs: tuple[float | None, str]) -> list[dict[str, Any]]:
-    return [{"value": value, "color": color} for value, color in pairs]
+def runbooks_url() -> str:
+    """The runbooks page the boards link to: the daemon serves docs/runbooks.md there."""
+    return f"{sitroom_url()}/docs/runbooks"
 
 
-def value_text(mapping: dict[int, tuple[str, str]]) -> dict[str, Any]:
+def map_tiles() -> str:
+    """SITROOM_MAP_TILES at generation time: '' (Grafana's default basemap), an XYZ URL
+    template with {z}/{x}/{y}, or 'none' (a plain background, nothing fetched)."""
+    tiles = (os.environ.get("SITROOM_MAP_TILES") or "").strip()
+    if tiles and tiles != "none" and not all(p in tiles for p in ("{z}", "{x}", "{y}")):
+        raise ValueError(f"SITROOM_MAP_TILES must be an XYZ URL with {{z}}, {{x}} and {{y}}, "
+                         f"or 'none'; got {tiles!r}")
+    return tiles
+
+
+PLAIN_BACKGROUND = "public/maps/countries.geojson"
+"""Country outlines that every Grafana serves from its own static files: the background
+when SITROOM_MAP_TILES=none, so the markers sit on a coastline and not on nothing."""
+
+
+def basemap() -> sdk_common.MapLayerOptions:
+    """The map's base layer, chosen at generation time (see map_tiles)."""
+    tiles = map_tiles()
+    layer = sdk_common.MapLayerOptions().name("Basemap")
+    if not tiles:  # Grafana's default basemap ([geomap] default_baselayer_config)
+        return layer.type("default")
+    if tiles == "none":
+        return layer.type("geojson").config({
+            "src": PLAIN_BACKGROUND, "rules": [],
+            "style": {"color": {"fixed": "#c8c8c8"}, "opacity": 0.4,
+                      "lineWidth": 1, "size": {"fixed": 1}}})
+    return layer.type("xyz").config({
+        "url": tiles, "attribution": os.environ.get("SITROOM_MAP_ATTRIBUTION", "")})
+
+
+# -- queries, thresholds, mappings, links ----------------------------------------------
+
+def prom(expr: str, legend: str = "", *, instant: bool = False,
+         table: bool = False) -> prometheus.Dataquery:
+    """One PromQL target: instant (+table) for stat/map/table panels, range otherwise."""
+    query = prometheus.Dataquery().expr(expr).legend_format(legend or "__auto").datasource(DS)
+    query = query.instant() if instant else query.range()
+    if table:
+        query = query.format(PromQueryFormat.TABLE)
+    return query
+
+
+def steps(*pairs: tuple[float | None, str]) -> sdk.ThresholdsConfig:
+    """Absolute thresholds; (None, colour) is the base step."""
+    return sdk.ThresholdsConfig().mode(model.ThresholdsMode.ABSOLUTE).steps(
+        [model.Threshold(value=value, color=color) for value, color in pairs])
+
+
+def value_text(mapping: dict[int, tuple[str, str]]) -> model.ValueMap:
     """A value mapping: number -> (text, colour), e.g. the flood levels."""
-    return {
-        "type": "value",
-        "options": {
-            str(value): {"text": text, "color": color, "index": i}
-            for i, (value, (text, color)) in enumerate(sorted(mapping.items()))
-        },
-    }
+    return model.ValueMap(options={
+        str(value): model.ValueMappingResult(text=text, color=color or None, index=i)
+        for i, (value, (text, color)) in enumerate(sorted(mapping.items()))})
 
 
 FLOOD_LEVELS = value_text({0: ("Normal", GREEN), 1: ("Waspada", YELLOW),
                            2: ("Siaga", ORANGE), 3: ("Awas", RED)})
 ON_OFF = value_text({0: ("off", GREY), 1: ("on", GREEN)})
+LEVEL_STEPS = ((None, GREEN), (1, YELLOW), (2, ORANGE), (3, RED))
 
 
-def board_link(title: str, uid: str, tooltip: str = "") -> dict[str, Any]:
+def board_link(title: str, uid: str, tooltip: str = "") -> sdk.DashboardLink:
     """A panel link to another sitroom board, keeping time range and variables."""
-    return {"title": title, "url": f"/d/{uid}?${{__url_time_range}}&${{__all_variables}}",
-            "tooltip": tooltip}
+    return (sdk.DashboardLink(title).type(model.DashboardLinkType.LINK)
+            .url(f"/d/{uid}?${{__url_time_range}}&${{__all_variables}}").tooltip(tooltip))
 
 
-def runbook_link(alert: str) -> dict[str, Any]:
-    """A panel link to the runbook section of an alert (docs/runbooks.md#<alert>)."""
-    return {"title": f"Runbook: {alert}", "url": f"${{{RUNBOOKS_VAR}}}#{alert.lower()}",
-            "targetBlank": True}
+def runbook_anchor(alert: str) -> str:
+    """The runbook section of an alert, as the alert rules' runbook_url anchors it."""
+    return f"${{{RUNBOOKS_VAR}}}#{alert.lower()}"
+
+
+def runbook_link(alert: str) -> sdk.DashboardLink:
+    """A panel link to the runbook section of an alert (served by the daemon)."""
+    return (sdk.DashboardLink(f"Runbook: {alert}").type(model.DashboardLinkType.LINK)
+            .url(runbook_anchor(alert)).target_blank(True))
+
+
+def organize(*, exclude: Iterable[str] = (), rename: dict[str, str] | None = None,
+             order: dict[str, int] | None = None) -> model.DataTransformerConfig:
+    """The `organize` transformation: hide label columns, rename and order the rest."""
+    options: dict[str, Any] = {"excludeByName": dict.fromkeys(exclude, True)}
+    if rename:
+        options["renameByName"] = rename
+    if order:
+        options["indexByName"] = order
+    return model.DataTransformerConfig(id_val="organize", options=options)
+
+
+def transform(name: str, **options: Any) -> model.DataTransformerConfig:
+    """Any other transformation (merge, groupingToMatrix, convertFieldType): the SDK types
+    a transformation's id but leaves its options to the transformer, as Grafana does."""
+    return model.DataTransformerConfig(id_val=name, options=options)
+
+
+def thresholds_override(field: str, pairs: Steps) -> sdk.DashboardFieldConfigSourceOverrides:
+    """Colour one field by its own thresholds (e.g. one map layer's value column)."""
+    return (sdk.DashboardFieldConfigSourceOverrides()
+            .matcher(model.MatcherConfig(id_val="byName", options=field))
+            .properties([model.DynamicConfigValue(id_val="thresholds",
+                                                  value=steps(*pairs).build()),
+                         model.DynamicConfigValue(id_val="color", value=model.FieldColor(
+                             mode=model.FieldColorModeId.THRESHOLDS))]))
 
 
 def in_district(expr: str, info: str, keys: str) -> str:
@@ -104,157 +170,96 @@ def in_district(expr: str, info: str, keys: str) -> str:
     return f'{expr} * on({keys}) group_left() {info}{{district=~"$district"}}'
 
 
-def _target(query: Query, ref: str) -> dict[str, Any]:
-    target: dict[str, Any] = {
-        "datasource": DS,
-        "refId": ref,
-        "expr": query.expr,
-        "legendFormat": query.legend or "__auto",
-        "range": not query.instant,
-        "instant": query.instant,
-    }
-    if query.table:
-        target["format"] = "table"
-    return target
-
-
-def _field_config(p: Panel) -> dict[str, Any]:
-    defaults: dict[str, Any] = {"custom": dict(p.custom)}
-    if p.unit:
-        defaults["unit"] = p.unit
-    if p.decimals is not None:
-        defaults["decimals"] = p.decimals
-    if p.min is not None:
-        defaults["min"] = p.min
-    if p.max is not None:
-        defaults["max"] = p.max
-    if p.thresholds:
-        defaults["thresholds"] = {"mode": "absolute", "steps": steps(*p.thresholds)}
-        defaults["color"] = {"mode": "thresholds"}
-    if p.mappings:
-        defaults["mappings"] = list(p.mappings)
-    return {"defaults": defaults, "overrides": list(p.overrides)}
-
-
-def render_panel(p: Panel, panel_id: int, x: int, y: int) -> dict[str, Any]:
-    refs = "ABCDEFGHIJ"
-    out: dict[str, Any] = {
-        "id": panel_id,
-        "type": p.type,
-        "title": p.title,
-        "description": p.description,
-        "datasource": DS,
-        "gridPos": {"x": x, "y": y, "w": p.w, "h": p.h},
-        "targets": [_target(q, refs[i]) for i, q in enumerate(p.queries)],
-        "fieldConfig": _field_config(p),
-        "options": dict(p.options),
-    }
-    if p.links:
-        out["links"] = list(p.links)
-    if p.transformations:
-        out["transformations"] = list(p.transformations)
-    return out
-
-
-def row(title: str) -> dict[str, Any]:
-    """A collapsible row header (rendered by `layout`)."""
-    return {"type": "row", "title": title}
-
-
-def layout(items: Iterable[Panel | dict[str, Any]]) -> list[dict[str, Any]]:
-    """Place panels left to right, wrapping at 24 columns; rows start a new line."""
-    panels: list[dict[str, Any]] = []
-    x = y = line_h = 0
-    next_id = 1
-    for item in items:
-        if isinstance(item, dict):  # a row
-            y += line_h
-            x = line_h = 0
-            panels.append({"id": next_id, "type": "row", "title": item["title"],
-                           "collapsed": False, "gridPos": {"x": 0, "y": y, "w": 24, "h": 1},
-                           "panels": []})
-            y += 1
-        else:
-            if x + item.w > 24:
-                y += line_h
-                x = line_h = 0
-            panels.append(render_panel(item, next_id, x, y))
-            x += item.w
-            line_h = max(line_h, item.h)
-        next_id += 1
-    return panels
+SOURCE_MATCH = 'source=~"$source"'  # the label matcher for the `$source` variable below
 
 
 # -- template variables -----------------------------------------------------------------
 
-def datasource_var() -> dict[str, Any]:
-    return {"name": "datasource", "label": "Prometheus", "type": "datasource",
-            "query": "prometheus", "current": {}, "hide": 0, "refresh": 1,
-            "options": [], "regex": ""}
+def datasource_var() -> sdk.DatasourceVariable:
+    return (sdk.DatasourceVariable("datasource").label("Prometheus").type("prometheus")
+            .regex(""))
 
 
-def query_var(name: str, label: str, query: str) -> dict[str, Any]:
+def query_var(name: str, label: str, query: str) -> sdk.QueryVariable:
     """A multi-value label variable with All = `.*`, refreshed on time-range change."""
-    return {
-        "name": name, "label": label, "type": "query", "datasource": DS,
-        "definition": query, "query": {"query": query, "refId": f"var-{name}"},
-        "includeAll": True, "multi": True, "allValue": ".*",
-        "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
-        "refresh": 2, "sort": 1, "hide": 0, "options": [], "regex": "",
-    }
+    return (sdk.QueryVariable(name).label(label).datasource(DS)
+            .query({"query": query, "refId": f"var-{name}"})
+            .include_all(True).multi(True).all_value(".*")
+            .current(model.VariableOption(selected=True, text=["All"], value=["$__all"]))
+            .refresh(model.VariableRefresh.ON_TIME_RANGE_CHANGED)
+            .sort(model.VariableSort.ALPHABETICAL_ASC))
 
 
-def district_var() -> dict[str, Any]:
+def district_var() -> sdk.QueryVariable:
     return query_var("district", "Kecamatan (district)",
                      'label_values({__name__=~"sitroom_.+_info"}, district)')
 
 
-SOURCE_MATCH = 'source=~"$source"'  # the label matcher for the `$source` variable below
-
-
-def source_var(kinds_regex: str) -> dict[str, Any]:
+def source_var(kinds_regex: str) -> sdk.QueryVariable:
     return query_var("source", "Source",
                      f'label_values(sitroom_source_up{{kind=~"{kinds_regex}"}}, source)')
 
 
-def runbooks_var() -> dict[str, Any]:
-    """Hidden textbox: where docs/runbooks.md is published (override with ?var-runbooks=)."""
-    return {"name": RUNBOOKS_VAR, "label": "Runbooks URL", "type": "textbox", "hide": 2,
-            "query": "docs/runbooks.md",
-            "current": {"text": "docs/runbooks.md", "value": "docs/runbooks.md"},
-            "options": []}
+def runbooks_var() -> sdk.TextBoxVariable:
+    """Hidden textbox: where the runbooks are (override with ?var-runbooks=...)."""
+    url = runbooks_url()
+    return (sdk.TextBoxVariable(RUNBOOKS_VAR).label("Runbooks URL")
+            .hide(model.VariableHide.HIDE_VARIABLE).default_value(url)
+            .current(model.VariableOption(text=url, value=url)))
 
 
-def dashboard(uid: str, title: str, description: str, items: Iterable[Panel | dict[str, Any]],
-              *, variables: Sequence[dict[str, Any]], refresh: str = "30s",
+# -- the board ---------------------------------------------------------------------------
+
+Item = Builder[model.Panel] | sdk.Row
+
+
+def dashboard(uid: str, title: str, description: str, items: Iterable[Item], *,
+              variables: Sequence[Builder[model.VariableModel]], refresh: str = "30s",
               time_from: str = "now-6h", tags: Sequence[str] = ()) -> dict[str, Any]:
-    return {
-        "uid": uid,
-        "title": title,
-        "description": description,
-        "tags": [TAG, *tags],
-        "timezone": "browser",
-        "editable": True,
-        "graphTooltip": 1,
-        "schemaVersion": SCHEMA_VERSION,
-        "time": {"from": time_from, "to": "now"},
-        "refresh": refresh,
-        "fiscalYearStartMonth": 0,
-        "liveNow": False,
-        "annotations": {"list": [{
-            "builtIn": 1, "datasource": {"type": "grafana", "uid": "-- Grafana --"},
-            "enable": True, "hide": True, "iconColor": "rgba(0, 211, 255, 1)",
-            "name": "Annotations & Alerts", "type": "dashboard"}]},
-        "links": [{"title": "sitroom boards", "type": "dashboards", "tags": [TAG],
-                   "asDropdown": True, "includeVars": True, "keepTime": True,
-                   "icon": "external link", "targetBlank": False, "tooltip": "",
-                   "url": ""},
-                  {"title": "Runbooks", "type": "link", "url": f"${{{RUNBOOKS_VAR}}}",
-                   "icon": "doc", "targetBlank": True, "asDropdown": False,
-                   "includeVars": False, "keepTime": False, "tags": [], "tooltip": ""}],
-        "templating": {"list": [datasource_var(), *variables, runbooks_var()]},
-        "panels": layout(items),
-    }
+    """Lay the items out left to right (rows start a new line) and return Grafana's JSON.
+
+    Conventions applied here so that board modules cannot forget them: ids numbered in
+    order, every panel and query on the `$datasource` variable, ref ids A, B, ... per panel,
+    a panel with thresholds coloured by them, and a stat or bar gauge that shows the last
+    value (the SDK leaves `reduceOptions.calcs` empty).
+    """
+    board = (sdk.Dashboard(title).uid(uid).description(description).tags([TAG, *tags])
+             .timezone("browser").editable().tooltip(model.DashboardCursorSync.CROSSHAIR)
+             .time(time_from, "now").refresh(refresh).fiscal_year_start_month(0)
+             .live_now(False)
+             .annotation(sdk.AnnotationQuery().name("Annotations & Alerts").built_in(1)
+                         .datasource(model.DataSourceRef(type_val="grafana",
+                                                         uid="-- Grafana --"))
+                         .enable(True).hide(True).icon_color("rgba(0, 211, 255, 1)")
+                         .type("dashboard"))
+             .link(sdk.DashboardLink("sitroom boards").type(model.DashboardLinkType.DASHBOARDS)
+                   .tags([TAG]).as_dropdown(True).include_vars(True).keep_time(True)
+                   .icon("external link").target_blank(False))
+             .link(sdk.DashboardLink("Runbooks").type(model.DashboardLinkType.LINK)
+                   .url(f"${{{RUNBOOKS_VAR}}}").icon("doc").target_blank(True))
+             .variables([datasource_var(), *variables, runbooks_var()]))
+    for number, item in enumerate(items, start=1):
+        item.id(number)
+        if isinstance(item, sdk.Row):
+            board.with_row(item)
+        else:
+            board.with_panel(item.datasource(DS))
+    built = board.build()
+    for panel in built.panels or []:
+        if isinstance(panel, model.Panel):
+            _conventions(panel)
+    return json.loads(json.dumps(built, cls=JSONEncoder))
+
+
+def _conventions(panel: model.Panel) -> None:
+    for ref, target in zip("ABCDEFGHIJ", panel.targets or [], strict=False):
+        target.ref_id = ref
+    defaults = panel.field_config.defaults if panel.field_config else None
+    if defaults is not None and defaults.thresholds is not None and defaults.color is None:
+        defaults.color = model.FieldColor(mode=model.FieldColorModeId.THRESHOLDS)
+    reduce = getattr(panel.options, "reduce_options", None)
+    if reduce is not None and not reduce.calcs:
+        reduce.calcs = ["lastNotNull"]
 
 
 def panel_exprs(board: dict[str, Any]) -> list[tuple[str, str]]:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from grafana_foundation_sdk.builders import common, stat, table, timeseries
+from grafana_foundation_sdk.builders.dashboard import Row
+from grafana_foundation_sdk.models.common import GraphThresholdsStyleMode
+
 from dashgen.builders import (
     GREEN,
     ORANGE,
@@ -11,105 +15,111 @@ from dashgen.builders import (
     UID_CAMERAS,
     UID_OVERVIEW,
     YELLOW,
-    Panel,
-    Query,
     board_link,
     dashboard,
     district_var,
     in_district,
-    row,
+    organize,
+    prom,
     runbook_link,
     source_var,
+    steps,
 )
 from dashgen.builders import SOURCE_MATCH as S
 
 INFO = "sitroom_camera_info"
+LINE = common.GraphThresholdsStyleConfig().mode(GraphThresholdsStyleMode.LINE)
 
 
 def cam(expr: str) -> str:
     return in_district(expr, INFO, "source, camera")
 
 
+def count(title: str, expr: str) -> stat.Panel:
+    """A 4x4 stat of one instant query (the health row)."""
+    return stat.Panel().title(title).with_target(prom(expr, instant=True)).span(4).height(4)
+
+
 def build() -> dict[str, Any]:
     items = [
-        row("Health"),
-        Panel("stat", "Cameras live", [Query(
-            f"sum({cam(f'sitroom_camera_up{{{S}}}')})", instant=True)], w=4, h=4,
-              thresholds=[(None, "text")]),
-        Panel("stat", "Cameras down", [Query(
-            f"sum({cam(f'1 - sitroom_camera_up{{{S}}}')})", instant=True)], w=4, h=4,
-              thresholds=[(None, GREEN), (1, RED)], links=[runbook_link("CameraDown")]),
-        Panel("stat", "Tamper events active", [Query(
-            "sum(" + cam('sitroom_camera_event_active{rule=~"tamper_.+", ' + S + "}") + ")",
-            instant=True)], w=4, h=4, thresholds=[(None, GREEN), (1, RED)],
-              links=[runbook_link("CameraTamper")]),
-        Panel("stat", "Frozen pictures", [Query(
-            "sum(" + cam('sitroom_camera_event_active{rule="frozen", ' + S + "}") + ")",
-            instant=True)], w=4, h=4, thresholds=[(None, GREEN), (1, ORANGE)],
-              links=[runbook_link("CameraFrozen")]),
-        Panel("stat", "Zone events (24 h)", [Query(
-            "sum(" + cam('increase(sitroom_camera_events_total{zone!="", ' + S + "}[24h])") + ")",
-            instant=True)], w=4, h=4, decimals=0),
-        Panel("stat", "People in view", [Query(
-            f"sum({cam(f'sitroom_camera_people{{{S}}}')})", instant=True)], w=4, h=4),
-        Panel("timeseries", "Frame age", [Query(
-            cam(f"sitroom_camera_frame_age_seconds{{{S}}}"), "{{camera}}")], w=12, unit="s",
-              thresholds=[(None, GREEN), (10, YELLOW), (60, RED)],
-              custom={"thresholdsStyle": {"mode": "line"}}, links=[runbook_link("CameraDown")]),
-        Panel("timeseries", "Stream frame rate", [Query(
-            cam(f"sitroom_camera_stream_frames_per_second{{{S}}}"), "{{camera}}")],
-              w=12, unit="fps"),
-        Panel("timeseries", "Reconnects, decode errors and lost frames (per hour)", [
-            Query(cam(f"increase(sitroom_camera_reconnects_total{{{S}}}[1h])"),
-                  "reconnects {{camera}}"),
-            Query(cam(f"increase(sitroom_camera_decode_errors_total{{{S}}}[1h])"),
-                  "decode errors {{camera}}"),
-            Query(cam(f"increase(sitroom_camera_frames_lost_total{{{S}}}[1h])"),
-                  "lost frames {{camera}}")], w=12, unit="short"),
-        Panel("timeseries", "Analysis CPU per camera", [Query(
-            cam(f"rate(sitroom_camera_cpu_seconds_total{{{S}}}[$__rate_interval])"),
-            "{{camera}}")], w=12, unit="percentunit",
-              description="Share of one core spent decoding and analysing each camera."),
-        row("Picture quality and tamper"),
-        Panel("timeseries", "Scene change against reference", [Query(
-            cam(f"sitroom_camera_scene_change_ratio{{{S}}}"), "{{camera}}")], w=8,
-              unit="percentunit", min=0, max=1, links=[runbook_link("CameraTamper")]),
-        Panel("timeseries", "Sharpness (focus)", [Query(
-            cam(f"sitroom_camera_sharpness{{{S}}}"), "{{camera}}")], w=8),
-        Panel("timeseries", "Brightness", [Query(
-            cam(f"sitroom_camera_brightness_ratio{{{S}}}"), "{{camera}}")], w=8,
-              unit="percentunit", min=0, max=1),
-        row("Zones and events"),
-        Panel("table", "Active events", [Query(
-            cam(f"sitroom_camera_event_active{{{S}}}"), instant=True, table=True)], w=12, h=9,
-              description="Every (camera, zone, rule) with its state: 1 while it holds.",
-              thresholds=[(None, GREEN), (1, RED)],
-              transformations=[{"id": "organize", "options": {
-                  "excludeByName": {"Time": True, "__name__": True, "job": True,
-                                    "instance": True}}}],
-              links=[runbook_link("CameraSuspiciousActivity"), runbook_link("CameraLoitering")]),
-        Panel("timeseries", "Events per hour by rule", [Query(
-            f"sum by (rule) ({cam(f'increase(sitroom_camera_events_total{{{S}}}[1h])')})",
-            "{{rule}}")], w=12, h=9, unit="short"),
-        Panel("timeseries", "Motion in zones", [Query(
-            cam(f"sitroom_camera_zone_motion_ratio{{{S}}}"), "{{camera}} {{zone}}")], w=12,
-              unit="percentunit", min=0, max=1),
-        Panel("timeseries", "Presence duration in zones", [Query(
-            cam(f"sitroom_camera_zone_presence_duration_seconds{{{S}}}"),
-            "{{camera}} {{zone}}")], w=12, unit="s", links=[runbook_link("CameraLoitering"),
-                                                            board_link("Situation Room",
-                                                                       UID_OVERVIEW)]),
-        row("Objects and lines"),
-        Panel("timeseries", "Objects in view by class", [Query(
-            "sum by (class) (" + cam('sitroom_camera_objects{zone="", ' + S + "}") + ")",
-            "{{class}}")], w=12, unit="short",
-              description="Objects the detector sees now (whole picture), summed over cameras."),
-        Panel("timeseries", "Line crossings per minute", [Query(
-            "sum by (camera, line, class, direction) ("
-            + cam(f"rate(sitroom_camera_line_crossings_total{{{S}}}[$__rate_interval])")
-            + ") * 60", "{{camera}} {{line}} {{class}} {{direction}}")], w=12, unit="short",
-              description="Tracked objects crossing the configured lines (vehicles per minute "
-                          "per lane for traffic)."),
+        Row("Health"),
+        count("Cameras live", f"sum({cam(f'sitroom_camera_up{{{S}}}')})")
+        .thresholds(steps((None, "text"))),
+        count("Cameras down", f"sum({cam(f'1 - sitroom_camera_up{{{S}}}')})")
+        .thresholds(steps((None, GREEN), (1, RED))).links([runbook_link("CameraDown")]),
+        count("Tamper events active",
+              "sum(" + cam('sitroom_camera_event_active{rule=~"tamper_.+", ' + S + "}") + ")")
+        .thresholds(steps((None, GREEN), (1, RED))).links([runbook_link("CameraTamper")]),
+        count("Frozen pictures",
+              "sum(" + cam('sitroom_camera_event_active{rule="frozen", ' + S + "}") + ")")
+        .thresholds(steps((None, GREEN), (1, ORANGE))).links([runbook_link("CameraFrozen")]),
+        count("Zone events (24 h)",
+              "sum(" + cam('increase(sitroom_camera_events_total{zone!="", ' + S + "}[24h])")
+              + ")").decimals(0),
+        count("People in view", f"sum({cam(f'sitroom_camera_people{{{S}}}')})"),
+        timeseries.Panel().title("Frame age").span(12).height(8).unit("s")
+        .with_target(prom(cam(f"sitroom_camera_frame_age_seconds{{{S}}}"), "{{camera}}"))
+        .thresholds(steps((None, GREEN), (10, YELLOW), (60, RED))).thresholds_style(LINE)
+        .links([runbook_link("CameraDown")]),
+        timeseries.Panel().title("Stream frame rate").span(12).height(8).unit("fps")
+        .with_target(prom(cam(f"sitroom_camera_stream_frames_per_second{{{S}}}"),
+                          "{{camera}}")),
+        timeseries.Panel().title("Reconnects, decode errors and lost frames (per hour)")
+        .span(12).height(8).unit("short")
+        .with_target(prom(cam(f"increase(sitroom_camera_reconnects_total{{{S}}}[1h])"),
+                          "reconnects {{camera}}"))
+        .with_target(prom(cam(f"increase(sitroom_camera_decode_errors_total{{{S}}}[1h])"),
+                          "decode errors {{camera}}"))
+        .with_target(prom(cam(f"increase(sitroom_camera_frames_lost_total{{{S}}}[1h])"),
+                          "lost frames {{camera}}")),
+        timeseries.Panel().title("Analysis CPU per camera").span(12).height(8)
+        .unit("percentunit")
+        .description("Share of one core spent decoding and analysing each camera.")
+        .with_target(prom(cam(f"rate(sitroom_camera_cpu_seconds_total{{{S}}}"
+                              "[$__rate_interval])"), "{{camera}}")),
+        Row("Picture quality and tamper"),
+        timeseries.Panel().title("Scene change against reference").span(8).height(8)
+        .unit("percentunit").min(0).max(1)
+        .with_target(prom(cam(f"sitroom_camera_scene_change_ratio{{{S}}}"), "{{camera}}"))
+        .links([runbook_link("CameraTamper")]),
+        timeseries.Panel().title("Sharpness (focus)").span(8).height(8)
+        .with_target(prom(cam(f"sitroom_camera_sharpness{{{S}}}"), "{{camera}}")),
+        timeseries.Panel().title("Brightness").span(8).height(8).unit("percentunit")
+        .min(0).max(1)
+        .with_target(prom(cam(f"sitroom_camera_brightness_ratio{{{S}}}"), "{{camera}}")),
+        Row("Zones and events"),
+        table.Panel().title("Active events").span(12).height(9)
+        .description("Every (camera, zone, rule) with its state: 1 while it holds.")
+        .with_target(prom(cam(f"sitroom_camera_event_active{{{S}}}"), instant=True,
+                          table=True))
+        .thresholds(steps((None, GREEN), (1, RED)))
+        .with_transformation(organize(exclude=("Time", "__name__", "job", "instance")))
+        .links([runbook_link("CameraSuspiciousActivity"), runbook_link("CameraLoitering")]),
+        timeseries.Panel().title("Events per hour by rule").span(12).height(9).unit("short")
+        .with_target(prom("sum by (rule) ("
+                          + cam(f"increase(sitroom_camera_events_total{{{S}}}[1h])") + ")",
+                          "{{rule}}")),
+        timeseries.Panel().title("Motion in zones").span(12).height(8).unit("percentunit")
+        .min(0).max(1)
+        .with_target(prom(cam(f"sitroom_camera_zone_motion_ratio{{{S}}}"),
+                          "{{camera}} {{zone}}")),
+        timeseries.Panel().title("Presence duration in zones").span(12).height(8).unit("s")
+        .with_target(prom(cam(f"sitroom_camera_zone_presence_duration_seconds{{{S}}}"),
+                          "{{camera}} {{zone}}"))
+        .links([runbook_link("CameraLoitering"), board_link("Situation Room", UID_OVERVIEW)]),
+        Row("Objects and lines"),
+        timeseries.Panel().title("Objects in view by class").span(12).height(8).unit("short")
+        .description("Objects the detector sees now (whole picture), summed over cameras.")
+        .with_target(prom("sum by (class) ("
+                          + cam('sitroom_camera_objects{zone="", ' + S + "}") + ")",
+                          "{{class}}")),
+        timeseries.Panel().title("Line crossings per minute").span(12).height(8).unit("short")
+        .description("Tracked objects crossing the configured lines (vehicles per minute per "
+                     "lane for traffic).")
+        .with_target(prom("sum by (camera, line, class, direction) ("
+                          + cam("rate(sitroom_camera_line_crossings_total"
+                                f"{{{S}}}[$__rate_interval])")
+                          + ") * 60", "{{camera}} {{line}} {{class}} {{direction}}")),
     ]
     return dashboard(
         UID_CAMERAS, "sitroom: kamera dan keamanan (cameras and security)",

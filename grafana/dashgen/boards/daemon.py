@@ -4,106 +4,109 @@ from __future__ import annotations
 
 from typing import Any
 
+from grafana_foundation_sdk.builders import common, stat, statetimeline, table, timeseries
+from grafana_foundation_sdk.builders.dashboard import Row
+from grafana_foundation_sdk.models.common import GraphThresholdsStyleMode, VisibilityMode
+
 from dashgen.builders import (
     GREEN,
     RED,
     UID_DAEMON,
     UID_OVERVIEW,
     YELLOW,
-    Panel,
-    Query,
     board_link,
     dashboard,
+    organize,
+    prom,
     query_var,
-    row,
     runbook_link,
+    steps,
+    transform,
+    value_text,
 )
 
 SRC = 'source=~"$source", kind=~"$kind"'
+LINE = common.GraphThresholdsStyleConfig().mode(GraphThresholdsStyleMode.LINE)
+
+
+def small(title: str, expr: str) -> stat.Panel:
+    """A 4x4 stat of one instant query (the replicas row)."""
+    return stat.Panel().title(title).with_target(prom(expr, instant=True)).span(4).height(4)
 
 
 def build() -> dict[str, Any]:
     items = [
-        row("Replicas"),
-        Panel("stat", "Replicas up", [Query('sum(up{job="sitroom"})', instant=True)], w=4, h=4,
-              description="Daemon replicas Prometheus scrapes successfully.",
-              thresholds=[(None, RED), (1, GREEN)], links=[runbook_link("SitroomDown")]),
-        Panel("stat", "Sources down", [Query(f"sum(1 - sitroom_source_up{{{SRC}}})",
-                                              instant=True)], w=4, h=4,
-              thresholds=[(None, GREEN), (1, YELLOW), (5, RED)],
-              links=[runbook_link("SitroomSourceDown")]),
-        Panel("stat", "Config reload", [Query("min(sitroom_config_last_reload_successful)",
-                                               instant=True)], w=4, h=4,
-              mappings=[{"type": "value", "options": {
-                  "0": {"text": "FAILED", "color": RED, "index": 0},
-                  "1": {"text": "OK", "color": GREEN, "index": 1}}}],
-              thresholds=[(None, RED), (1, GREEN)],
-              links=[runbook_link("SitroomConfigReloadFailed")]),
-        Panel("stat", "Invalid sources skipped",
-              [Query("sum(sitroom_config_invalid_sources)", instant=True)], w=4, h=4,
-              thresholds=[(None, GREEN), (1, YELLOW)],
-              links=[runbook_link("SitroomConfigInvalidSources")]),
-        Panel("stat", "Plugins not loaded",
-              [Query("count(sitroom_plugin_loaded == 0) or vector(0)", instant=True)],
-              w=4, h=4, thresholds=[(None, GREEN), (1, RED)],
-              links=[runbook_link("SitroomPluginLoadFailed")]),
-        Panel("stat", "Last config load", [Query(
-            "time() - max(sitroom_config_last_reload_success_timestamp_seconds)",
-            instant=True)], w=4, h=4, unit="s", description="Age of the running configuration."),
-        row("Sources"),
-        Panel("table", "Sources by kind",
-              [Query(f"sum by (kind) (sitroom_source_up{{{SRC}}})", "up", instant=True,
-                     table=True),
-               Query(f"count by (kind) (sitroom_source_up{{{SRC}}})", "configured",
-                     instant=True, table=True)],
-              w=8, h=9, transformations=[
-                  {"id": "merge", "options": {}},
-                  {"id": "organize", "options": {"excludeByName": {"Time": True},
-                                                 "renameByName": {"Value #A": "up",
-                                                                  "Value #B": "configured"}}}],
-              links=[runbook_link("SitroomManySourcesDown")]),
-        Panel("state-timeline", "Source up", [Query(f"sitroom_source_up{{{SRC}}}",
-                                                    "{{source}}")], w=16, h=9,
-              thresholds=[(None, RED), (1, GREEN)],
-              mappings=[{"type": "value", "options": {
-                  "0": {"text": "down", "color": RED, "index": 0},
-                  "1": {"text": "up", "color": GREEN, "index": 1}}}],
-              options={"showValue": "never", "mergeValues": True, "rowHeight": 0.8},
-              links=[runbook_link("SitroomSourceDown")]),
-        Panel("timeseries", "Collect errors by reason", [Query(
-            f"sum by (kind, reason) (rate(sitroom_source_errors_total{{{SRC}}}"
-            "[$__rate_interval]))", "{{kind}} {{reason}}")], w=12, unit="ops",
-              description="Failed polls/connections per second. Reasons are a small fixed set."),
-        Panel("timeseries", "Poll duration p90 by kind", [Query(
-            "histogram_quantile(0.9, sum by (kind, le) (rate("
-            f"sitroom_source_collect_duration_seconds_bucket{{{SRC}}}[$__rate_interval])))",
-            "{{kind}}")], w=12, unit="s"),
-        Panel("timeseries", "Series per source", [Query(
-            f"sitroom_source_series{{{SRC}}}", "{{source}}")], w=12, unit="short",
-              description="Compare with daemon.limits.max_series_per_source."),
-        Panel("timeseries", "Series dropped by the limit", [Query(
-            f"sum by (source) (increase(sitroom_source_series_dropped_total{{{SRC}}}[1h]))",
-            "{{source}}")], w=12, unit="short", links=[runbook_link("SitroomSeriesDropped")]),
-        Panel("timeseries", "Reconnects and restarts", [Query(
-            f"sum by (kind) (increase(sitroom_source_restarts_total{{{SRC}}}[1h]))",
-            "{{kind}}")], w=12, unit="short"),
-        Panel("timeseries", "Time since last success", [Query(
-            f"time() - sitroom_source_last_success_timestamp_seconds{{{SRC}}}",
-            "{{source}}")], w=12, unit="s"),
-        row("Process"),
-        Panel("timeseries", "Event-loop lag", [Query(
-            "sitroom_event_loop_lag_seconds", "{{instance}}")], w=8, unit="s",
-              thresholds=[(None, GREEN), (0.25, RED)],
-              custom={"thresholdsStyle": {"mode": "line"}},
-              links=[runbook_link("SitroomEventLoopLag")]),
-        Panel("timeseries", "/metrics render time", [
-            Query("sitroom_metrics_render_duration_seconds", "render {{instance}}"),
-            Query('scrape_duration_seconds{job="sitroom"}', "scrape {{instance}}")], w=8,
-              unit="s", links=[runbook_link("SitroomScrapeSlow")]),
-        Panel("table", "Build", [Query("sitroom_build_info", instant=True, table=True)], w=8,
-              transformations=[{"id": "organize", "options": {
-                  "excludeByName": {"Time": True, "Value": True, "__name__": True}}}],
-              links=[board_link("Situation Room", UID_OVERVIEW)]),
+        Row("Replicas"),
+        small("Replicas up", 'sum(up{job="sitroom"})')
+        .description("Daemon replicas Prometheus scrapes successfully.")
+        .thresholds(steps((None, RED), (1, GREEN))).links([runbook_link("SitroomDown")]),
+        small("Sources down", f"sum(1 - sitroom_source_up{{{SRC}}})")
+        .thresholds(steps((None, GREEN), (1, YELLOW), (5, RED)))
+        .links([runbook_link("SitroomSourceDown")]),
+        small("Config reload", "min(sitroom_config_last_reload_successful)")
+        .mappings([value_text({0: ("FAILED", RED), 1: ("OK", GREEN)})])
+        .thresholds(steps((None, RED), (1, GREEN)))
+        .links([runbook_link("SitroomConfigReloadFailed")]),
+        small("Invalid sources skipped", "sum(sitroom_config_invalid_sources)")
+        .thresholds(steps((None, GREEN), (1, YELLOW)))
+        .links([runbook_link("SitroomConfigInvalidSources")]),
+        small("Plugins not loaded", "count(sitroom_plugin_loaded == 0) or vector(0)")
+        .thresholds(steps((None, GREEN), (1, RED)))
+        .links([runbook_link("SitroomPluginLoadFailed")]),
+        small("Last config load",
+              "time() - max(sitroom_config_last_reload_success_timestamp_seconds)")
+        .unit("s").description("Age of the running configuration."),
+        Row("Sources"),
+        table.Panel().title("Sources by kind").span(8).height(9)
+        .with_target(prom(f"sum by (kind) (sitroom_source_up{{{SRC}}})", "up", instant=True,
+                          table=True))
+        .with_target(prom(f"count by (kind) (sitroom_source_up{{{SRC}}})", "configured",
+                          instant=True, table=True))
+        .with_transformation(transform("merge"))
+        .with_transformation(organize(exclude=("Time",), rename={
+            "Value #A": "up", "Value #B": "configured"}))
+        .links([runbook_link("SitroomManySourcesDown")]),
+        statetimeline.Panel().title("Source up").span(16).height(9)
+        .with_target(prom(f"sitroom_source_up{{{SRC}}}", "{{source}}"))
+        .thresholds(steps((None, RED), (1, GREEN)))
+        .mappings([value_text({0: ("down", RED), 1: ("up", GREEN)})])
+        .show_value(VisibilityMode.NEVER).merge_values(True).row_height(0.8)
+        .links([runbook_link("SitroomSourceDown")]),
+        timeseries.Panel().title("Collect errors by reason").span(12).height(8).unit("ops")
+        .description("Failed polls/connections per second. Reasons are a small fixed set.")
+        .with_target(prom(f"sum by (kind, reason) (rate(sitroom_source_errors_total{{{SRC}}}"
+                          "[$__rate_interval]))", "{{kind}} {{reason}}")),
+        timeseries.Panel().title("Poll duration p90 by kind").span(12).height(8).unit("s")
+        .with_target(prom("histogram_quantile(0.9, sum by (kind, le) (rate("
+                          f"sitroom_source_collect_duration_seconds_bucket{{{SRC}}}"
+                          "[$__rate_interval])))", "{{kind}}")),
+        timeseries.Panel().title("Series per source").span(12).height(8).unit("short")
+        .description("Compare with daemon.limits.max_series_per_source.")
+        .with_target(prom(f"sitroom_source_series{{{SRC}}}", "{{source}}")),
+        timeseries.Panel().title("Series dropped by the limit").span(12).height(8)
+        .unit("short")
+        .with_target(prom("sum by (source) (increase("
+                          f"sitroom_source_series_dropped_total{{{SRC}}}[1h]))", "{{source}}"))
+        .links([runbook_link("SitroomSeriesDropped")]),
+        timeseries.Panel().title("Reconnects and restarts").span(12).height(8).unit("short")
+        .with_target(prom(f"sum by (kind) (increase(sitroom_source_restarts_total{{{SRC}}}"
+                          "[1h]))", "{{kind}}")),
+        timeseries.Panel().title("Time since last success").span(12).height(8).unit("s")
+        .with_target(prom(f"time() - sitroom_source_last_success_timestamp_seconds{{{SRC}}}",
+                          "{{source}}")),
+        Row("Process"),
+        timeseries.Panel().title("Event-loop lag").span(8).height(8).unit("s")
+        .with_target(prom("sitroom_event_loop_lag_seconds", "{{instance}}"))
+        .thresholds(steps((None, GREEN), (0.25, RED))).thresholds_style(LINE)
+        .links([runbook_link("SitroomEventLoopLag")]),
+        timeseries.Panel().title("/metrics render time").span(8).height(8).unit("s")
+        .with_target(prom("sitroom_metrics_render_duration_seconds", "render {{instance}}"))
+        .with_target(prom('scrape_duration_seconds{job="sitroom"}', "scrape {{instance}}"))
+        .links([runbook_link("SitroomScrapeSlow")]),
+        table.Panel().title("Build").span(8).height(8)
+        .with_target(prom("sitroom_build_info", instant=True, table=True))
+        .with_transformation(organize(exclude=("Time", "Value", "__name__")))
+        .links([board_link("Situation Room", UID_OVERVIEW)]),
     ]
     return dashboard(
         UID_DAEMON, "sitroom: daemon health (SRE)",
