@@ -355,6 +355,13 @@ class DaemonConfig(ConfigModel):
     limits: LimitsConfig = LimitsConfig()
     alerting: AlertingConfig = AlertingConfig()
     city: str = "Semarang"
+    public_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="Where people's browsers reach this daemon (e.g. behind a reverse "
+        "proxy). Alert runbook links and the boards' runbook links point at its "
+        "/docs/runbooks; default: http://localhost:<port it listens on>.",
+    )
 
     def state_path(self, config_dir: Path) -> Path:
         """The state directory this config names: relative paths count from the config dir.

@@ -33,6 +33,7 @@ from sitroom.events.service import EventService
 from sitroom.metrics.runtime import RuntimeMetrics
 from sitroom.metrics.store import MetricStore, MetricWriter
 from sitroom.plugins import PluginFailure, PluginSet, load_plugins
+from sitroom.runbooks_page import runbooks_url
 from sitroom.secrets import redactor
 from sitroom.sessions import SessionStore
 from sitroom.source_manager import PluginView, SourceManager
@@ -151,6 +152,8 @@ class Daemon:
             self, self.listen_override or self.daemon_config.listen
         )
         self.events.start(self.daemon_config.alerting, self.state_dir, self.bound_addresses)
+        self.core.info(sm.DOCS_INFO, runbooks=runbooks_url(
+            self.daemon_config.public_url, self.bound_addresses))
         async with self.manager.lock:
             await self.manager.reconcile(config)
         self._mark_reload(True)
@@ -223,6 +226,7 @@ class Daemon:
                 ("log_level", old.log_level, new.daemon.log_level),
                 ("state_dir", old.state_dir, new.daemon.state_dir),
                 ("alerting", old.alerting, new.daemon.alerting),
+                ("public_url", old.public_url, new.daemon.public_url),
                 ("limits.blocking_workers", old.limits.blocking_workers,
                  new.daemon.limits.blocking_workers),
             )

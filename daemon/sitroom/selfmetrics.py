@@ -68,6 +68,14 @@ BUILD_INFO = MetricSpec(
     ("version", "python_version"),
     builtin=True,
 )
+DOCS_INFO = MetricSpec(
+    "sitroom_docs_info",
+    "info",
+    "Where this daemon serves its runbooks (daemon.public_url + /docs/runbooks); alert "
+    "rules and boards build their runbook links from it.",
+    ("runbooks",),
+    builtin=True,
+)
 PLUGIN_LOADED = MetricSpec(
     "sitroom_plugin_loaded",
     "gauge",
@@ -211,6 +219,7 @@ PER_SOURCE = (
 ALL = (
     *PER_SOURCE,
     BUILD_INFO,
+    DOCS_INFO,
     PLUGIN_LOADED,
     PLUGIN_FAILURES,
     CONFIG_RELOAD_OK,

@@ -10,6 +10,7 @@ from urllib.parse import quote
 import structlog
 from aiohttp import web
 
+from sitroom import runbooks_page
 from sitroom import selfmetrics as sm
 from sitroom import webui as pages
 from sitroom.auth import Principal, Scope, match_token
@@ -282,6 +283,7 @@ def build_app(daemon: Daemon) -> web.Application:
     app.router.add_get("/api/v1/events", events_handler)
     app.router.add_get("/api/v1/events/{id}", event_handler)
     app.router.add_get("/api/v1/events/{id}/snapshot.jpg", event_snapshot_handler)
+    runbooks_page.add_routes(app)
     for route in routes:
         app.router.add_route(route.method, route.path, _wrap(route))
     return app

@@ -45,19 +45,9 @@ Steps = Sequence[tuple[float | None, str]]
 
 # -- generation-time settings (documented in grafana/README.md) -------------------------
 
-DEFAULT_SITROOM_URL = "http://localhost:9750"
-"""Where an operator's browser reaches the daemon: `make run` and deploy/docker-compose.yml
-publish it there. The runbook links default to its /docs/runbooks page."""
-
-
-def sitroom_url() -> str:
-    """SITROOM_URL at generation time (`make dashboards SITROOM_URL=https://...`)."""
-    return (os.environ.get("SITROOM_URL") or DEFAULT_SITROOM_URL).rstrip("/")
-
-
-def runbooks_url() -> str:
-    """The runbooks page the boards link to: the daemon serves docs/runbooks.md there."""
-    return f"{sitroom_url()}/docs/runbooks"
+DEFAULT_RUNBOOKS = "http://localhost:9750/docs/runbooks"
+"""The runbooks page until Prometheus answers: the daemon's address under `make run` and
+deploy/docker-compose.yml. The `runbooks` variable then takes what the daemon announces."""
 
 
 def map_tiles() -> str:
@@ -200,12 +190,20 @@ def source_var(kinds_regex: str) -> sdk.QueryVariable:
                      f'label_values(sitroom_source_up{{kind=~"{kinds_regex}"}}, source)')
 
 
-def runbooks_var() -> sdk.TextBoxVariable:
-    """Hidden textbox: where the runbooks are (override with ?var-runbooks=...)."""
-    url = runbooks_url()
-    return (sdk.TextBoxVariable(RUNBOOKS_VAR).label("Runbooks URL")
-            .hide(model.VariableHide.HIDE_VARIABLE).default_value(url)
-            .current(model.VariableOption(text=url, value=url)))
+def runbooks_var() -> sdk.QueryVariable:
+    """Hidden: the runbooks page the daemon serves, from its sitroom_docs_info series.
+
+    The daemon announces daemon.public_url + /docs/runbooks, the same page the alert rules'
+    runbook_url names, so one setting moves both; ?var-runbooks=... still overrides it.
+    """
+    query = "label_values(sitroom_docs_info, runbooks)"
+    return (sdk.QueryVariable(RUNBOOKS_VAR).label("Runbooks URL").datasource(DS)
+            .query({"query": query, "refId": f"var-{RUNBOOKS_VAR}"})
+            .hide(model.VariableHide.HIDE_VARIABLE)
+            .current(model.VariableOption(selected=True, text=DEFAULT_RUNBOOKS,
+                                          value=DEFAULT_RUNBOOKS))
+            .refresh(model.VariableRefresh.ON_DASHBOARD_LOAD)
+            .sort(model.VariableSort.ALPHABETICAL_ASC))
 
 
 # -- the board ---------------------------------------------------------------------------

@@ -63,7 +63,7 @@ def test_convention_check_reports_broken_rules() -> None:
     ]
     problems = "\n".join(r.convention_problems(bad, "## Something else\n"))
     for fragment in ("severity must be", "team must be", "missing annotation description_id",
-                     "runbook_url must end with docs/runbooks.md#noteam",
+                     "runbook_url must be " + r.RUNBOOK_BASE + "#noteam",
                      "no section 'NoTeam'", "also used in x.rules.yml"):
         assert fragment in problems
 
