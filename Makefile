@@ -77,8 +77,12 @@ stack: deps venv
 	$(BIN)/python -m sitroom.stack
 
 # Regenerate grafana/dashboards/*.json from grafana/dashgen (a test fails when they drift).
+# An air-gapped room: `make dashboards TILES='https://tiles.city/{z}/{x}/{y}.png'
+# DASHBOARDS_OUT=/var/lib/grafana/dashboards/sitroom` (or TILES=none for a plain background);
+# see grafana/README.md. The committed boards keep Grafana's default basemap.
+DASHBOARDS_OUT ?= grafana/dashboards
 dashboards: venv
-	$(BIN)/python grafana/generate.py
+	$(BIN)/python grafana/generate.py --out '$(DASHBOARDS_OUT)' $(if $(TILES),--tiles '$(TILES)')
 
 clean:
 	rm -rf $(VENV) .state build *.egg-info

@@ -2,6 +2,8 @@
 
     .venv/bin/python grafana/generate.py           # regenerate after editing a board
     .venv/bin/python grafana/generate.py --check   # exit 1 if the committed JSON drifted
+    .venv/bin/python grafana/generate.py --tiles 'https://tiles.city/{z}/{x}/{y}.png' \
+        --out /var/lib/grafana/dashboards/sitroom  # the map on the city's own tiles
 
 The JSON is committed so that Grafana provisioning and `sitroom grafana push` need no Python
 at deploy time, and so reviews show what changes on the wall.
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -33,7 +36,11 @@ BOARDS = {
 }
 
 
-def build_all() -> dict[str, dict[str, Any]]:
+def build_all(tiles: str = "", attribution: str = "") -> dict[str, dict[str, Any]]:
+    """Every board; `tiles` chooses the map's base layer (dashgen.builders.use_map_tiles)."""
+    from dashgen.builders import use_map_tiles
+
+    use_map_tiles(tiles, attribution)
     boards = {}
     for stem, module in BOARDS.items():
         try:
@@ -70,6 +77,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report drift")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--tiles", default=os.environ.get("SITROOM_MAP_TILES", ""),
+        help="the city map's base layer: an XYZ URL template ({z}/{x}/{y}), 'none' for a "
+             "plain background, or empty for Grafana's default basemap (default: "
+             "$SITROOM_MAP_TILES); the committed boards use the default")
+    parser.add_argument("--tiles-attribution",
+                        default=os.environ.get("SITROOM_MAP_ATTRIBUTION", ""),
+                        help="attribution text shown under your tiles")
     args = parser.parse_args(argv)
     if args.check:
         problems = drift(args.out)
@@ -78,8 +93,12 @@ def main(argv: list[str] | None = None) -> int:
         if problems:
             print("run: .venv/bin/python grafana/generate.py", file=sys.stderr)
         return 1 if problems else 0
+    try:
+        boards = build_all(args.tiles, args.tiles_attribution)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     args.out.mkdir(parents=True, exist_ok=True)
-    boards = build_all()
     for stem, board in boards.items():
         (args.out / f"{stem}.json").write_text(render(board), encoding="utf-8")
     for path in args.out.glob("*.json"):

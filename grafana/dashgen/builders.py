@@ -11,7 +11,6 @@ deterministic ids and ref ids, and where the map's tiles and the runbooks come f
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -50,34 +49,46 @@ DEFAULT_RUNBOOKS = "http://localhost:9750/docs/runbooks"
 deploy/docker-compose.yml. The `runbooks` variable then takes what the daemon announces."""
 
 
-def map_tiles() -> str:
-    """SITROOM_MAP_TILES at generation time: '' (Grafana's default basemap), an XYZ URL
-    template with {z}/{x}/{y}, or 'none' (a plain background, nothing fetched)."""
-    tiles = (os.environ.get("SITROOM_MAP_TILES") or "").strip()
-    if tiles and tiles != "none" and not all(p in tiles for p in ("{z}", "{x}", "{y}")):
-        raise ValueError(f"SITROOM_MAP_TILES must be an XYZ URL with {{z}}, {{x}} and {{y}}, "
-                         f"or 'none'; got {tiles!r}")
-    return tiles
+NO_TILES = "none"
+_map = {"tiles": "", "attribution": ""}
+
+
+def use_map_tiles(tiles: str = "", attribution: str = "") -> None:
+    """Choose the map's base layer for the boards built next (grafana/generate.py --tiles).
+
+    '' is Grafana's default basemap (online CARTO tiles, or what the Grafana admin set in
+    grafana.ini [geomap] default_baselayer_config); an XYZ URL template with {z}, {x} and
+    {y} is a tile server of the city's own; 'none' is a plain background that needs nothing
+    from outside Grafana. The markers are drawn on any of them.
+    """
+    tiles = tiles.strip()
+    if tiles and tiles != NO_TILES and not (
+            tiles.startswith(("http://", "https://", "/"))
+            and all(part in tiles for part in ("{z}", "{x}", "{y}"))):
+        raise ValueError("map tiles must be an XYZ URL template with {z}, {x} and {y} "
+                         f"(e.g. https://tiles.example/{{z}}/{{x}}/{{y}}.png) or "
+                         f"'{NO_TILES}', got {tiles!r}")
+    _map.update(tiles=tiles, attribution=attribution)
 
 
 PLAIN_BACKGROUND = "public/maps/countries.geojson"
 """Country outlines that every Grafana serves from its own static files: the background
-when SITROOM_MAP_TILES=none, so the markers sit on a coastline and not on nothing."""
+with tiles 'none', so the markers sit on a coastline and not on nothing."""
 
 
 def basemap() -> sdk_common.MapLayerOptions:
-    """The map's base layer, chosen at generation time (see map_tiles)."""
-    tiles = map_tiles()
+    """The map's base layer, chosen at generation time (see use_map_tiles)."""
+    tiles = _map["tiles"]
     layer = sdk_common.MapLayerOptions().name("Basemap")
     if not tiles:  # Grafana's default basemap ([geomap] default_baselayer_config)
         return layer.type("default")
-    if tiles == "none":
+    if tiles == NO_TILES:
         return layer.type("geojson").config({
             "src": PLAIN_BACKGROUND, "rules": [],
             "style": {"color": {"fixed": "#c8c8c8"}, "opacity": 0.4,
                       "lineWidth": 1, "size": {"fixed": 1}}})
     return layer.type("xyz").config({
-        "url": tiles, "attribution": os.environ.get("SITROOM_MAP_ATTRIBUTION", "")})
+        "url": tiles, "attribution": _map["attribution"]})
 
 
 # -- queries, thresholds, mappings, links ----------------------------------------------

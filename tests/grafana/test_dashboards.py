@@ -98,3 +98,48 @@ def generate_exprs(stem: str) -> list[tuple[str, str]]:
 def test_committed_files_are_valid_json() -> None:
     for path in (REPO / "grafana" / "dashboards").glob("*.json"):
         assert json.loads(path.read_text())["uid"]
+
+
+def city_map(board: dict) -> dict:
+    return next(p for p in board["panels"] if p["type"] == "geomap")
+
+
+def test_the_committed_map_uses_grafanas_default_basemap() -> None:
+    options = city_map(BOARDS["overview"])["options"]
+    assert options["basemap"]["type"] == "default"
+    assert [layer["type"] for layer in options["layers"]] == ["markers"] * 3
+
+
+@pytest.mark.parametrize(("tiles", "basemap"), [
+    ("https://tiles.semarangkota.example/osm/{z}/{x}/{y}.png",
+     {"type": "xyz", "name": "Basemap", "config": {
+         "url": "https://tiles.semarangkota.example/osm/{z}/{x}/{y}.png",
+         "attribution": "(c) OpenStreetMap contributors"}}),
+    ("none", None),
+])
+def test_an_air_gapped_room_gets_its_own_tiles_or_a_plain_background(
+        tmp_path, monkeypatch, tiles: str, basemap: dict | None) -> None:
+    monkeypatch.setenv("SITROOM_MAP_TILES", tiles)
+    monkeypatch.setenv("SITROOM_MAP_ATTRIBUTION", "(c) OpenStreetMap contributors")
+    assert generate.main(["--out", str(tmp_path)]) == 0
+    options = city_map(json.loads((tmp_path / "overview.json").read_text()))["options"]
+    if basemap is not None:
+        assert options["basemap"] == basemap
+    else:  # Grafana's own country outlines: nothing fetched from outside Grafana
+        assert options["basemap"]["type"] == "geojson"
+        assert options["basemap"]["config"]["src"] == "public/maps/countries.geojson"
+    # the markers are the same whatever lies under them
+    assert options["layers"] == city_map(BOARDS["overview"])["options"]["layers"]
+    # the committed boards are not what a city generates for itself
+    assert generate.drift() == []
+    monkeypatch.delenv("SITROOM_MAP_TILES")
+    generate.build_all()  # the default again for the other tests in this process
+
+
+@pytest.mark.parametrize("bad", ["https://tiles.example/osm.png", "tiles/{z}/{x}/{y}.png",
+                                 "javascript:alert(1)//{z}{x}{y}"])
+def test_a_tile_source_that_is_not_an_xyz_template_is_refused(tmp_path, capsys, bad) -> None:
+    assert generate.main(["--out", str(tmp_path / "out"), "--tiles", bad]) == 2
+    assert "{z}, {x} and {y}" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+    generate.build_all()
