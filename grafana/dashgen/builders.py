@@ -1,11 +1,12 @@
 """What every sitroom board shares, on top of Grafana's Foundation SDK (grafana-foundation-sdk).
 
 The panels themselves are the SDK's typed builders (`stat.Panel()`, `timeseries.Panel()`,
-...), so a misspelt option or field is an AttributeError here rather than a panel Grafana
-silently ignores: no Grafana server runs in the tests, and the SDK's types (generated from
-Grafana's own schema) are the check. This module keeps the room's conventions in one place:
-the datasource variable, the district/source filters, board and runbook links, colours,
-deterministic ids and ref ids, and where the map's tiles and the runbooks come from.
+...), so a misspelt option, field or enum value fails at generation time (AttributeError)
+rather than making a panel Grafana silently ignores, and the type hints (generated from
+Grafana's own schema) say what each option takes: no Grafana server runs in the tests.
+This module keeps the room's conventions in one place: the datasource variable, the
+district/source filters, board and runbook links, colours, deterministic ids and ref ids,
+and where the map's tiles and the runbooks come from.
 """
 
 from __future__ import annotations
