@@ -152,8 +152,9 @@ class Daemon:
             self, self.listen_override or self.daemon_config.listen
         )
         self.events.start(self.daemon_config.alerting, self.state_dir, self.bound_addresses)
-        self.core.info(sm.DOCS_INFO, runbooks=runbooks_url(
-            self.daemon_config.public_url, self.bound_addresses))
+        runbooks = runbooks_url(self.daemon_config.public_url, self.bound_addresses)
+        self.core.info(sm.DOCS_INFO, runbooks=runbooks)
+        self.events.manager.runbooks = runbooks
         async with self.manager.lock:
             await self.manager.reconcile(config)
         self._mark_reload(True)

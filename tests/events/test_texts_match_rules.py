@@ -84,7 +84,8 @@ def test_every_pushed_event_mirrors_a_shipped_rule() -> None:
         assert rule is not None, f"{spec.name}: no shipped rule"
         assert rule.body["labels"]["severity"] == spec.severity, spec.name
         assert rule.body["labels"]["team"] == spec.team, spec.name
-        assert rule.body["annotations"]["runbook_url"] == spec.runbook_url, spec.name
+        assert rule.body["annotations"]["runbook_url"] == \
+            f"{r.RUNBOOK_BASE}#{spec.runbook_anchor}", spec.name
         assert spec.name.lower() in anchors
         # the rule holds back while the push path covers it: one page per incident
         assert "sitroom_alerting_push_ready == 1" in rule.body["expr"], spec.name

@@ -44,6 +44,9 @@ class EventManager:
         self.sinks: list[Sink] = []
         self.signer: LinkSigner | None = None
         self.snapshots = SnapshotStore()
+        # The runbooks page pushed events link to: the daemon sets the page it serves and
+        # announces (sitroom_docs_info), as the rules' runbook_url does.
+        self.runbooks = "docs/runbooks.md"
         self.active: dict[Key, Event] = {}
         self.by_id: dict[str, Event] = {}
         self.recent: dict[str, Event] = {}  # ended events whose links may still be opened
@@ -161,14 +164,14 @@ class EventManager:
                 result[name] = value
         return result
 
-    @staticmethod
-    def _annotations(spec: EventSpec, labels: Mapping[str, str],
+    def _annotations(self, spec: EventSpec, labels: Mapping[str, str],
                      values: Mapping[str, Any]) -> dict[str, str]:
         fields = {**labels, **values}
         summary, summary_id = spec.summary.render(fields)
         description, description_id = spec.description.render(fields)
         return {"summary": summary, "summary_id": summary_id, "description": description,
-                "description_id": description_id, "runbook_url": spec.runbook_url}
+                "description_id": description_id,
+                "runbook_url": f"{self.runbooks}#{spec.runbook_anchor}"}
 
     def _count_active(self, spec: EventSpec, kind: str) -> None:
         assert self.core is not None

@@ -95,5 +95,10 @@ class EventSpec:
             raise ValueError(f"event {self.name!r}: hold must not be negative")
 
     @property
+    def runbook_anchor(self) -> str:
+        return self.runbook or self.name.lower()
+
+    @property
     def runbook_url(self) -> str:
-        return f"docs/runbooks.md#{self.runbook or self.name.lower()}"
+        """The runbook in the repository; pushed events link the daemon's page instead."""
+        return f"docs/runbooks.md#{self.runbook_anchor}"
