@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol, Self, cast
 
 from grafana_foundation_sdk.builders import common as sdk_common
 from grafana_foundation_sdk.builders import dashboard as sdk
@@ -21,6 +21,7 @@ from grafana_foundation_sdk.builders import prometheus
 from grafana_foundation_sdk.cog.builder import Builder
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import dashboard as model
+from grafana_foundation_sdk.models import prometheus as prometheus_model
 from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 
 DS = model.DataSourceRef(type_val="prometheus", uid="${datasource}")
@@ -220,7 +221,17 @@ def runbooks_var() -> sdk.QueryVariable:
 
 # -- the board ---------------------------------------------------------------------------
 
-Item = Builder[model.Panel] | sdk.Row
+class PanelBuilder(Protocol):
+    """What every SDK panel builder has (each panel type defines these on its own class)."""
+
+    def id(self, id_val: int) -> Self: ...
+
+    def datasource(self, datasource: model.DataSourceRef) -> Self: ...
+
+    def build(self) -> model.Panel: ...
+
+
+Item = PanelBuilder | sdk.Row
 
 
 def dashboard(uid: str, title: str, description: str, items: Iterable[Item], *,
@@ -249,11 +260,10 @@ def dashboard(uid: str, title: str, description: str, items: Iterable[Item], *,
                    .url(f"${{{RUNBOOKS_VAR}}}").icon("doc").target_blank(True))
              .variables([datasource_var(), *variables, runbooks_var()]))
     for number, item in enumerate(items, start=1):
-        item.id(number)
         if isinstance(item, sdk.Row):
-            board.with_row(item)
+            board.with_row(item.id(number))
         else:
-            board.with_panel(item.datasource(DS))
+            board.with_panel(cast(Builder[model.Panel], item.id(number).datasource(DS)))
     built = board.build()
     for panel in built.panels or []:
         if isinstance(panel, model.Panel):
@@ -263,6 +273,7 @@ def dashboard(uid: str, title: str, description: str, items: Iterable[Item], *,
 
 def _conventions(panel: model.Panel) -> None:
     for ref, target in zip("ABCDEFGHIJ", panel.targets or [], strict=False):
+        assert isinstance(target, prometheus_model.Dataquery), panel.title
         target.ref_id = ref
     defaults = panel.field_config.defaults if panel.field_config else None
     if defaults is not None and defaults.thresholds is not None and defaults.color is None:

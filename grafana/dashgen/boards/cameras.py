@@ -15,6 +15,7 @@ from dashgen.builders import (
     UID_CAMERAS,
     UID_OVERVIEW,
     YELLOW,
+    Item,
     board_link,
     dashboard,
     district_var,
@@ -41,7 +42,7 @@ def count(title: str, expr: str) -> stat.Panel:
 
 
 def build() -> dict[str, Any]:
-    items = [
+    items: list[Item] = [
         Row("Health"),
         count("Cameras live", f"sum({cam(f'sitroom_camera_up{{{S}}}')})")
         .thresholds(steps((None, "text"))),

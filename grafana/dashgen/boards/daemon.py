@@ -14,6 +14,7 @@ from dashgen.builders import (
     UID_DAEMON,
     UID_OVERVIEW,
     YELLOW,
+    Item,
     board_link,
     dashboard,
     organize,
@@ -35,7 +36,7 @@ def small(title: str, expr: str) -> stat.Panel:
 
 
 def build() -> dict[str, Any]:
-    items = [
+    items: list[Item] = [
         Row("Replicas"),
         small("Replicas up", 'sum(up{job="sitroom"})')
         .description("Daemon replicas Prometheus scrapes successfully.")

@@ -34,6 +34,7 @@ from dashgen.builders import (
     UID_FLOOD,
     UID_OVERVIEW,
     YELLOW,
+    Item,
     board_link,
     dashboard,
     district_var,
@@ -77,7 +78,7 @@ FLOOD_STATES = value_text({1: ("1 depth unknown", YELLOW), 2: ("2 10-70 cm", YEL
                            3: ("3 71-150 cm", ORANGE), 4: ("4 over 150 cm", RED)})
 
 
-def warnings() -> list[Row | stat.Panel | table.Panel]:
+def warnings() -> list[Item]:
     """BMKG nowcasts and PetaBencana flood states by kecamatan, and the latest earthquake."""
     return [
         Row("Official warnings: BMKG and PetaBencana (BPBD)"),
@@ -109,7 +110,7 @@ def warnings() -> list[Row | stat.Panel | table.Panel]:
 
 
 def build() -> dict[str, Any]:
-    items = [
+    items: list[Item] = [
         *warnings(),
         Row("Rivers, drains and tide (BPBD)"),
         tiles("Alert level by sensor", flood(f"sitroom_flood_alert_level{{{S}}}"), "{{sensor}}")

@@ -29,6 +29,7 @@ from dashgen.builders import (
     UID_SOCIAL,
     UID_TRAFFIC,
     YELLOW,
+    Item,
     basemap,
     board_link,
     dashboard,
@@ -112,7 +113,7 @@ def small(title: str, expr: str, w: int = 4) -> stat.Panel:
 
 
 def build() -> dict[str, Any]:
-    items = [
+    items: list[Item] = [
         small("Alerts firing", f'(count(ALERTS{{alertstate="firing", team!="sre"}}) or '
               f"vector(0)) + (sum({PUSHED_ACTIVE}) or vector(0))")
         .thresholds(steps((None, GREEN), (1, ORANGE)))

@@ -15,6 +15,7 @@ from dashgen.builders import (
     UID_OVERVIEW,
     UID_PROJECTS,
     YELLOW,
+    Item,
     board_link,
     dashboard,
     district_var,
@@ -41,7 +42,7 @@ def small(title: str, expr: str) -> stat.Panel:
 
 
 def build() -> dict[str, Any]:
-    items = [
+    items: list[Item] = [
         small("Projects", f"count({proj('sitroom_project_actual_progress_ratio')})"),
         small("Kontrak kritis", f"sum({proj('sitroom_project_critical')})")
         .thresholds(steps((None, GREEN), (1, RED)))

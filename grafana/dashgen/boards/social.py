@@ -17,6 +17,7 @@ from dashgen.builders import (
     RED,
     UID_SOCIAL,
     YELLOW,
+    Item,
     dashboard,
     organize,
     prom,
@@ -48,7 +49,7 @@ def agency_burst(agency: str, topics: str) -> stat.Panel:
 
 
 def build() -> dict[str, Any]:
-    items = [
+    items: list[Item] = [
         *(agency_burst(agency, topics) for agency, topics in AGENCY_TOPICS.items()),
         bargauge.Panel().title("Trending topics (burst score)").span(12).height(8)
         .with_target(prom(f"max by (topic) (sitroom_social_topic_trend_score{{{S}}})",

@@ -21,6 +21,7 @@ from dashgen.builders import (
     UID_CAMERAS,
     UID_TRAFFIC,
     YELLOW,
+    Item,
     board_link,
     dashboard,
     district_var,
@@ -48,7 +49,7 @@ def levels(title: str, expr: str, legend: str) -> stat.Panel:
 
 
 def build() -> dict[str, Any]:
-    items = [
+    items: list[Item] = [
         Row("Road segments (traffic API)"),
         levels("Congestion by segment", seg("sitroom_traffic_congestion_level"), "{{name}}")
         .span(24).height(5).mappings([LEVELS]),
