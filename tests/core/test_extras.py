@@ -139,9 +139,10 @@ def test_extras_are_read_from_the_installed_metadata() -> None:
 def test_the_core_requires_no_plugin_family_dependency() -> None:
     requires = importlib.metadata.requires("sitroom") or []
     core = {re.match(r"[A-Za-z0-9._-]+", r).group(0).lower() for r in requires if ";" not in r}
-    # Jinja2 and aiohttp-jinja2 render the core's pages (login, layout): small, pure Python
+    # Jinja2 and aiohttp-jinja2 render the core's pages (login, layout): small, pure Python;
+    # markdown-it-py renders the runbooks the daemon serves (/docs/runbooks)
     assert core == {"pluggy", "prometheus-client", "aiohttp", "structlog", "pydantic", "pyyaml",
-                    "jinja2", "aiohttp-jinja2"}
+                    "jinja2", "aiohttp-jinja2", "markdown-it-py"}
     assert not core & FAMILY_DISTRIBUTIONS
 
 
