@@ -205,8 +205,10 @@ def _thread_cpu() -> dict[int, tuple[str, float]]:
     return out
 
 
-async def _live(source: dict[str, str], cameras: int, seconds: float
+async def _live(source: dict[str, object], cameras: int, seconds: float, warm_up: float = 3.0
                 ) -> tuple[float, int, Counter[str]]:
+    """CPU of the whole process, analyses done and CPU by thread role while `cameras` live
+    cameras of `source` run for `seconds` (after `warm_up`), as the daemon would run them."""
     from concurrent.futures import ThreadPoolExecutor
 
     import sitroom_cameras as plugin
@@ -219,7 +221,7 @@ async def _live(source: dict[str, str], cameras: int, seconds: float
     for h in harnesses:
         h.ctx._executor = pool  # one bounded pool for all cameras, as in the daemon
         h.start()
-    await asyncio.sleep(3.0)  # connect and warm up
+    await asyncio.sleep(warm_up)  # connect and warm up
 
     def analysed() -> float:
         return sum(h.value("sitroom_camera_frames_analysed_total", camera=h.ctx.name) or 0

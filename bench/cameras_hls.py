@@ -37,10 +37,9 @@ from bench.cameras import (
     LIVE_SECONDS,
     RtspServer,
     _row,
-    _thread_cpu,
-    cpu,
     make_clip,
 )
+from bench.cameras import _live as cameras_live
 
 
 def free_port() -> int:
@@ -88,10 +87,6 @@ class HlsServer:
 
 async def _live(source: dict[str, object], ffmpeg_hls: bool = False
                 ) -> tuple[float, int, Counter[str]]:
-    from concurrent.futures import ThreadPoolExecutor
-
-    import sitroom_cameras as plugin
-    from sitroom.testing import SourceHarness
     from sitroom_cameras import source as camera_source
     from sitroom_cameras.feed_av import AvFeed
 
@@ -102,30 +97,9 @@ async def _live(source: dict[str, object], ffmpeg_hls: bool = False
 
     patch = (mock.patch.object(camera_source, "make_feed", ffmpeg_feed) if ffmpeg_hls
              else mock.patch.object(camera_source, "make_feed", camera_source.make_feed))
-    with patch:
-        harnesses = [SourceHarness.from_plugin(plugin, {
-            "kind": "camera", "name": f"cam{i}", **source, "stall_timeout": "20s",
-            "analysis": {"people": False}}) for i in range(LIVE_CAMERAS)]
-        pool = ThreadPoolExecutor(max_workers=2)
-        for h in harnesses:
-            h.ctx._executor = pool
-            h.start()
-        await asyncio.sleep(6.0)  # connect, first segments, warm up
-
-        def analysed() -> float:
-            return sum(h.value("sitroom_camera_frames_analysed_total", camera=h.ctx.name) or 0
-                       for h in harnesses)
-
-        start, before, threads = cpu(), analysed(), _thread_cpu()
-        await asyncio.sleep(LIVE_SECONDS)
-        used, after, threads_after = cpu() - start, analysed(), _thread_cpu()
-        for h in harnesses:
-            await h.__aexit__(None, None, None)
-        pool.shutdown(wait=False)
-    by_role: Counter[str] = Counter()
-    for tid, (role, spent) in threads_after.items():
-        by_role[role] += spent - threads.get(tid, (role, 0.0))[1]
-    return used, int(after - before), by_role
+    with patch:  # segments take a while to arrive: a longer warm-up and stall timeout
+        return await cameras_live({**source, "stall_timeout": "20s"}, LIVE_CAMERAS,
+                                  LIVE_SECONDS, warm_up=6.0)
 
 
 def live_row(label: str, source: dict[str, object], ffmpeg_hls: bool = False) -> str:

@@ -357,7 +357,7 @@ class DaemonConfig(ConfigModel):
     city: str = "Semarang"
     public_url: str | None = Field(
         default=None,
-        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        pattern=r"^https?://[^\s/?#@]+(/[^\s?#]*)?$",  # no credentials: it is public
         description="Where people's browsers reach this daemon (e.g. behind a reverse "
         "proxy). Alert runbook links and the boards' runbook links point at its "
         "/docs/runbooks; default: http://localhost:<port it listens on>.",

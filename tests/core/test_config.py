@@ -169,3 +169,14 @@ def test_input_files_are_found_inside_optional_nested_and_listed_fields(tmp_path
     (tmp_path / "a.csv").write_text("x")
     assert unreadable(tmp_path / "a.csv") is None
     assert unreadable(tmp_path / "ca.pem") == f"file not found: {tmp_path / 'ca.pem'}"
+
+
+@pytest.mark.parametrize("url", ["https://user:secret@room.example/", "https://room.example/?a=1",
+                                 "https://room.example/#x", "ftp://room.example/"])
+def test_public_url_is_a_plain_public_address(url):
+    """It lands in a label (sitroom_docs_info) and in every alert's runbook link."""
+    from sitroom.config import DaemonConfig
+
+    with pytest.raises(ValidationError, match="public_url"):
+        DaemonConfig.model_validate({"public_url": url})
+    assert DaemonConfig.model_validate({"public_url": "https://room.example/sitroom"})
