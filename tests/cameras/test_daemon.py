@@ -146,6 +146,9 @@ def test_daemon_cameras_down_and_back(street_clip: Path, vtest: Path, tmp_path: 
                 assert (sample_value(text, "sitroom_camera_reconnects_total", camera=name)
                         or 0) >= 1
             assert sample_value(text, "sitroom_source_up", kind="camera", source="cam-rtsp") == 1
+        except AssertionError as exc:  # say what the daemon said, not only what we saw
+            raise AssertionError(f"{exc}\n--- daemon (exit {daemon.proc.poll()}) ---\n"
+                                 f"{daemon.output()[-6000:]}") from None
         finally:
             rtsp.kill()
             sim.stop()
