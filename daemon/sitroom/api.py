@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from sitroom.auth import Principal, Scope
 from sitroom.config import (
+    Cidr,
     ConfigError,
     ConfigIssue,
     ConfigModel,
@@ -71,6 +72,7 @@ __all__ = [
     "AddressRefused",
     "BodyTooLarge",
     "CheckedTarget",
+    "Cidr",
     "ConfigError",
     "ConfigIssue",
     "ConfigModel",

@@ -7,6 +7,7 @@ person reading it has a config directory of dozens of files and no debugger.
 from __future__ import annotations
 
 import importlib
+import ipaddress
 import math
 import os
 import re
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -90,6 +92,18 @@ def _to_config_path(value: Any, info: ValidationInfo) -> Path:
 
 
 ConfigPath = Annotated[Path, BeforeValidator(_to_config_path)]
+
+
+def _cidr(value: str) -> str:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ValueError(f"not a CIDR network: {value!r}") from None
+    return value
+
+
+Cidr = Annotated[str, AfterValidator(_cidr)]
+"""An IP network such as `10.20.0.0/16` (a bare address is a /32): allow-lists, proxies."""
 
 
 class _MustExist:
@@ -248,7 +262,7 @@ class WebConfig(ConfigModel):
         "absent: no map, coordinates are typed.",
     )
     tile_attribution: str = Field(default="", max_length=200)
-    trusted_proxies: list[str] = Field(
+    trusted_proxies: list[Cidr] = Field(
         default_factory=list,
         description="CIDRs of reverse proxies whose X-Forwarded-For names the client "
         "(login rate limits).",

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from sitroom.api import ConfigModel, ConfigPath, Duration, InputFile, SourceConfig
+from sitroom.api import Cidr, ConfigModel, ConfigPath, Duration, InputFile, SourceConfig
 from sitroom_cameras import models
 from sitroom_cameras.detector import DEFAULT_CLASSES, read_class_names
 
@@ -333,7 +333,7 @@ class CameraConfig(SourceConfig):
         default="decode",
         description="GOP longer than the interval: decode every frame, or analyse keyframes only.",
     )
-    hls_allow_networks: list[str] = Field(
+    hls_allow_networks: list[Cidr] = Field(
         default_factory=list, max_length=32,
         description="HLS: networks a segment on another host than the playlist's may be in, "
                     "besides public addresses (the SSRF guard refuses private ones).")
@@ -351,16 +351,6 @@ class CameraConfig(SourceConfig):
             return str(ipaddress.ip_address(value.strip("[]")))
         except ValueError:
             raise ValueError("pin_address must be an IP address") from None
-
-    @field_validator("hls_allow_networks")
-    @classmethod
-    def _networks(cls, value: list[str]) -> list[str]:
-        for network in value:
-            try:
-                ipaddress.ip_network(network, strict=False)
-            except ValueError:
-                raise ValueError(f"{network!r} is not a network (CIDR)") from None
-        return value
 
     @field_validator("timezone")
     @classmethod

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from sitroom.api import ConfigModel, ConfigPath, Duration, SourceConfig
+from sitroom.api import Cidr, ConfigModel, ConfigPath, Duration, SourceConfig
 
 # Ports cameras commonly serve on: HTTP(S) snapshots and MJPEG, RTSP and its alternates.
 DEFAULT_PORTS = [80, 81, 88, 443, 554, 8000, 8080, 8081, 8443, 8554, 10554]
@@ -78,13 +77,13 @@ class RegistryConfig(SourceConfig):
         description="Keep the registry in PostgreSQL instead, shared by every replica.",
     )
     bbox: BoundingBox = BoundingBox()
-    allow_networks: list[str] = Field(
+    allow_networks: list[Cidr] = Field(
         default_factory=list,
         description="CIDRs reachable although private/loopback (the city's camera VPN).",
     )
     allowed_ports: list[Annotated[int, Field(ge=1, le=65535)]] = Field(
         default_factory=lambda: list(DEFAULT_PORTS), min_length=1, max_length=1024)
-    trusted_proxies: list[str] = Field(
+    trusted_proxies: list[Cidr] = Field(
         default_factory=list,
         description="CIDRs of reverse proxies whose X-Forwarded-For names the real client.",
     )
@@ -115,16 +114,6 @@ class RegistryConfig(SourceConfig):
         if self.database is not None and self.postgresql is not None:
             raise ValueError("give either database (SQLite) or postgresql, not both")
         return self
-
-    @field_validator("allow_networks", "trusted_proxies")
-    @classmethod
-    def _cidrs(cls, values: list[str]) -> list[str]:
-        for value in values:
-            try:
-                ipaddress.ip_network(value, strict=False)
-            except ValueError:
-                raise ValueError(f"not a CIDR network: {value!r}") from None
-        return values
 
     @field_validator("allowed_ports")
     @classmethod
