@@ -204,6 +204,8 @@ def test_register_approve_watch(daemon: DaemonProcess, browser_factory: Any) -> 
     operator.execute_script(
         "document.querySelectorAll('input[name=csrf_token]').forEach(i => i.remove());")
     operator.find_element(By.CSS_SELECTOR, "button[data-action=suspend]").click()
-    assert "CSRF" in operator.find_element(By.TAG_NAME, "body").text
+    # the click navigates: read the page that answers, not the one being left (stale)
+    wait_until(lambda: "CSRF" in operator.find_element(By.TAG_NAME, "body").text, timeout=15,
+               what="the page refusing a form without its CSRF token")
     assert registration(daemon, camera)["status"] == "active"
     assert post_in_page(citizen, "/", "owner_name=x") == 403  # the public form too
