@@ -5,7 +5,9 @@ per frame). Each labelled clip is played through one camera's whole analysis cha
 (`CameraAnalysis`, as the daemon runs it: motion first, the detector on what moved, the
 tracker) at 1 analysed frame per second, with:
 
-- sitroom's default: YOLOv3-tiny (COCO) behind the motion stage;
+- sitroom's default: YOLOv3-tiny (COCO) behind the motion stage, on ONNX Runtime, looking
+  only at the regions that moved; beside it the int8 model and OpenCV's DNN on the whole
+  picture (the previous default);
 - today's counter: the same chain with `detector: hog` (people.py's HOG on moving regions,
   as on main before the detector);
 - plain OpenCV HOG with its default parameters on the whole frame (no motion stage).
@@ -152,7 +154,12 @@ def main() -> None:
         frames = grey_frames(video, set(labels))
         truth = [labels[i] for i, _, _ in frames]
         methods: dict[str, Counter] = {
-            "sitroom yolov3-tiny (motion-gated)": chain_counter(video, "yolov3-tiny"),
+            "sitroom yolov3-tiny (default: ONNX Runtime, float32, moving regions)":
+                chain_counter(video, "yolov3-tiny"),
+            "sitroom yolov3-tiny, precision int8 (ONNX Runtime, moving regions)":
+                chain_counter(video, "yolov3-tiny", precision="int8"),
+            "sitroom yolov3-tiny, runtime opencv (whole picture; the previous default)":
+                chain_counter(video, "yolov3-tiny", runtime="opencv"),
             "sitroom yolov3-tiny, input_width 416": chain_counter(video, "yolov3-tiny",
                                                                   input_width=416),
             "sitroom yolov3-tiny, input_width 320": chain_counter(video, "yolov3-tiny",

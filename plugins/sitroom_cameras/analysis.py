@@ -110,7 +110,8 @@ class Analyzer:
             onnx = cfg.onnx_path()
             self._detector = det.build(
                 f"onnx:{onnx}" if onnx is not None else cfg.detector, cfg.object_classes, width,
-                cfg.confidence, cfg.class_confidence, cfg.nms, cfg.classes_file)
+                cfg.confidence, cfg.class_confidence, cfg.nms, cfg.classes_file, cfg.runtime,
+                cfg.precision)
         return self._detector
 
     def analyse(self, grey: np.ndarray, full_size: tuple[int, int], now: float) -> FrameReport:
@@ -200,14 +201,20 @@ class Analyzer:
             rois = None  # a whole-picture pass now and then finds what never moved
         self._scans += 1
         if rois or whole:
+            # where the detector looks: HOG around what moved, YOLO in the moving regions
+            # grown to whole network cells (or everywhere when they cover most of the picture)
+            looked: list[det.Box] | None = None
             if hog and not whole:
                 found = cast("det.HogDetector", detector).detect_masked(image, mask)
+                looked = rois
+            elif isinstance(detector, det.DnnDetector) and not whole:
+                looked = detector.regions(rois, (image.shape[1], image.shape[0]))
+                found = detector.detect(image, looked)
             else:
-                found = detector.detect(image, rois)
+                found = detector.detect(image, None)
             to_full = full_size[0] / image.shape[1]
-            # where the detector looked: YOLO everywhere, HOG only around what moved
-            scanned = [tuple(round(v * to_full) for v in r) for r in rois or []
-                       ] if hog and not whole else None
+            scanned = None if looked is None else [
+                tuple(round(v * to_full) for v in r) for r in looked]
             if to_full != 1:
                 found = [det.Detection(d.cls, d.score, tuple(round(v * to_full) for v in d.box))
                          for d in found]
@@ -243,7 +250,7 @@ class Analyzer:
                 pad_x, pad_y = max(2, bw // 4), max(2, bh // 4)
                 boxes.append((int(max(0, x - pad_x) * scale), int(max(0, y - pad_y) * scale),
                               int((bw + 2 * pad_x) * scale), int((bh + 2 * pad_y) * scale)))
-        return merge_boxes(boxes) or None
+        return det.merge_boxes(boxes) or None
 
     @staticmethod
     def _vehicle_mask(objects: list[Track], full: tuple[int, int], small: tuple[int, int]
@@ -291,22 +298,3 @@ def count_classes(objects: list[Track], classes: tuple[str, ...]) -> dict[str, i
         if t.cls in counts:
             counts[t.cls] += 1
     return counts
-
-
-def merge_boxes(boxes: list[det.Box]) -> list[det.Box]:
-    """Merge overlapping boxes (x, y, w, h) until none overlap: a crowd is one region."""
-    rects = [[x, y, x + w, y + h] for x, y, w, h in boxes]
-    merged = True
-    while merged and len(rects) > 1:
-        merged = False
-        for i in range(len(rects)):
-            for j in range(i + 1, len(rects)):
-                a, b = rects[i], rects[j]
-                if a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]:
-                    rects[i] = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
-                    del rects[j]
-                    merged = True
-                    break
-            if merged:
-                break
-    return [(x0, y0, x1 - x0, y1 - y0) for x0, y0, x1, y1 in rects]

