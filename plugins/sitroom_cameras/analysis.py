@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from sitroom_cameras import detector as det
+from sitroom_cameras.boxes import merge_boxes
 from sitroom_cameras.config import CameraConfig
 from sitroom_cameras.tamper import TamperJudge
 from sitroom_cameras.tracker import Crossing, ObjectTracker, Track, foot
@@ -250,7 +251,7 @@ class Analyzer:
                 pad_x, pad_y = max(2, bw // 4), max(2, bh // 4)
                 boxes.append((int(max(0, x - pad_x) * scale), int(max(0, y - pad_y) * scale),
                               int((bw + 2 * pad_x) * scale), int((bh + 2 * pad_y) * scale)))
-        return det.merge_boxes(boxes) or None
+        return merge_boxes(boxes) or None
 
     @staticmethod
     def _vehicle_mask(objects: list[Track], full: tuple[int, int], small: tuple[int, int]

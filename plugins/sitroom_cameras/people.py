@@ -13,6 +13,8 @@ import threading
 import cv2
 import numpy as np
 
+from sitroom_cameras.boxes import Box, merge_boxes
+
 WINDOW = (64, 128)  # the default people detector's window (w, h)
 MIN_WEIGHT = 0.3
 _local = threading.local()
@@ -26,9 +28,6 @@ def _hog() -> cv2.HOGDescriptor:
         hog.setSVMDetector(np.asarray(cv2.HOGDescriptor.getDefaultPeopleDetector(), np.float32))
         _local.hog = hog
     return hog
-
-
-Box = tuple[int, int, int, int]
 
 
 def regions(mask: np.ndarray, scale: float, limit: tuple[int, int]) -> list[Box]:
@@ -52,21 +51,9 @@ def regions(mask: np.ndarray, scale: float, limit: tuple[int, int]) -> list[Box]
         half_h = max((y1 - y0) // 2, WINDOW[1] // 2 + 8)
         boxes.append([max(0, cx - half_w), max(0, cy - half_h),
                       min(width, cx + half_w), min(height, cy + half_h)])
-    merged = True
-    while merged and len(boxes) > 1:
-        merged = False
-        for i in range(len(boxes)):
-            for j in range(i + 1, len(boxes)):
-                a, b = boxes[i], boxes[j]
-                if a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]:
-                    boxes[i] = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
-                    del boxes[j]
-                    merged = True
-                    break
-            if merged:
-                break
-    return [(x0, y0, x1 - x0, y1 - y0) for x0, y0, x1, y1 in boxes
-            if x1 - x0 >= WINDOW[0] and y1 - y0 >= WINDOW[1]]
+    return [(x, y, w, h) for x, y, w, h in merge_boxes(
+        [(x0, y0, x1 - x0, y1 - y0) for x0, y0, x1, y1 in boxes])
+        if w >= WINDOW[0] and h >= WINDOW[1]]
 
 
 def detect(image: np.ndarray, rois: list[tuple[int, int, int, int]] | None = None
