@@ -12,8 +12,9 @@ sentences were chosen and redraw them with the same seeds.
     .venv/bin/python -m bench._social_sample --wheels /tmp/soc --out /tmp/soc/candidates
 
 `--fresh` draws the held-out-v2 candidates instead (one file, `fresh.tsv`): a new seed, no
-sentence already in topics_tuning.tsv or topics_heldout.tsv and no near-copy of one, drawn
-by regular expressions only (never by the matcher), so it was fixed before anyone saw it.
+sentence already in topics_tuning.tsv or topics_tuning_b.tsv (then called held-out v1) and
+no near-copy of one, drawn by regular expressions only (never by the matcher), so it was
+fixed before anyone saw it.
 """
 
 from __future__ import annotations
@@ -166,9 +167,9 @@ FRESH_SEED = 2612
 
 
 def labelled_ids() -> set[str]:
-    """Every id already in the tuning part or in held-out v1."""
+    """Every id already in the tuning part or in held-out v1 (now tuning part B)."""
     ids = set()
-    for name in ("topics_tuning.tsv", "topics_heldout.tsv"):
+    for name in ("topics_tuning.tsv", "topics_tuning_b.tsv"):
         for line in (DATA / name).read_text(encoding="utf-8").splitlines():
             if line and not line.startswith("#"):
                 ids.add(line.split("\t", 1)[0])

@@ -112,6 +112,16 @@ def test_shipped_topics_name_an_agency_and_stay_few() -> None:
     "ketika hujan disertai petir, sebaiknya jangan berteduh di bawah pohon",
     "kaget kayak disambar petir dengernya",
     "obat ini membunuh sel kanker",            # a health explainer
+    "simulasi kebakaran di gedung balai kota pagi ini",  # a drill, no fire
+    "video banjir di Kaligawe itu hoaks, kejadian tahun lalu",
+    "ribuan penonton membanjiri alun alun",    # a crowd, not water
+    "saat terjadi tabrakan payung klep dengan piston, mesin mati",  # an engine part
+    "kapal karam itu berasal dari abad ke-4 sebelum masehi",  # archaeology
+    "pelaku usaha mengancam menaikkan harga",  # business, not a criminal
+    "jangan sok teraniaya deh",                # playing the victim
+    "hepatitis mudah meluas di daerah yang kekurangan air bersih, perhatikan kebersihan",
+    "pembalap itu terjatuh di gravel setelah tersenggol motor lawan",  # MotoGP
+    "lagu berjudul pembunuh di album barunya",  # a song
 ])
 def test_figurative_uses_and_advice_are_not_incidents(matcher: TopicMatcher, text: str) -> None:
     assert matcher.match(tokens(text)) == []
@@ -123,6 +133,25 @@ def test_figurative_uses_and_advice_are_not_incidents(matcher: TopicMatcher, tex
     ("dua petani tewas tersambar petir di sawah", "petir"),
     ("tim SAR mencari korban longsor di Gunungpati", "longsor"),
     ("pohon tumbang menimpa mobil di jalan Pahlawan", "pohon_tumbang"),
+    ("seorang pemuda ditikam orang tak dikenal di Tlogosari", "kriminalitas"),
+    ("dua remaja dibacok saat tawuran dini hari", "kriminalitas"),
+    ("rumah kosong dijarah saat banjir", "kriminalitas"),
+    ("kawanan pelaku menyekap penjaga toko lalu menggasak perhiasan", "kriminalitas"),
+    ("kapal terbalik, tiga penumpang hilang", "kecelakaan"),
+    ("kereta anjlok di dekat stasiun Poncol", "kecelakaan"),
+    ("motor bertabrakan dengan truk di Kaligawe", "kecelakaan"),
+    ("talud ambrol di Gajahmungkur setelah hujan deras", "longsor"),
+    ("kali Beringin meluap sore ini", "banjir"),
+    ("mati lampu lagi di Pedurungan", "listrik_padam"),
+    ("uwuh numpuk neng pinggir dalan", "sampah"),  # Javanese: garbage piling up by the road
+    ("persimpangan Kalibanteng padat merayap", "macet"),
+    ("memasuki musim penghujan, waspada petir", "petir"),
+    ("galian kabel di jalan Pandanaran bikin susah lewat", "jalan_rusak"),
 ])
 def test_plain_reports_still_match(matcher: TopicMatcher, text: str, topic: str) -> None:
     assert topic in matcher.match(tokens(text))
+
+
+def test_fire_fighting_is_a_fire_not_a_power_cut(matcher: TopicMatcher) -> None:
+    assert matcher.match(tokens("kabel listrik korsleting, petugas memadamkan api")) == [
+        "kebakaran"]
