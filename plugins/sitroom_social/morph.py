@@ -5,7 +5,9 @@ pe-...-an, -nya, -lah, pasca-). Exact token matching therefore misses most menti
 by anyone but the phrase list's author. Each token gets two extra forms:
 
 * `light`: the word without enclitics (-nya, -lah, -kah, -pun) and without the pasca-/pra-
-  prefixes, which the stemmer does not know ("pascakebakaran" -> "kebakaran");
+  prefixes, which the stemmer does not know ("pascakebakaran" -> "kebakaran"), and without
+  the Javanese definite suffix of Semarang's mixed posts (-e after a consonant, -ne after a
+  vowel: "banjire" -> "banjir", "kaline" -> "kali") when what is left is a root;
 * `stem`: the root from Sastrawi (PySastrawi, MIT), the maintained Nazief-Adriani style
   stemmer with its 29k-root dictionary ("kebanjiran" -> "banjir", "penganiayaan" ->
   "aniaya").
@@ -28,6 +30,7 @@ _CLITICS = ("nya", "lah", "kah", "pun")
 _PREFIXES = ("pasca", "pra")
 _MIN_REST = 4
 """A clitic or prefix is only peeled if at least this many letters remain ("tanya" stays)."""
+_VOWELS = frozenset("aiueo")
 
 
 @lru_cache(maxsize=1)
@@ -50,6 +53,22 @@ def light(word: str) -> str:
     for clitic in _CLITICS:
         if word.endswith(clitic) and len(word) - len(clitic) >= _MIN_REST:
             return word if is_root(word) else word[: -len(clitic)]  # "sekolah" is a word
+    return _javanese_base(word)
+
+
+def _javanese_base(word: str) -> str:
+    """"banjire" -> "banjir", "lampune" -> "lampu": Javanese -e follows a consonant and -ne a
+    vowel. Peeled only when the word is not itself a root and what is left is one, so
+    "tempe" and "sate" stay (English loans such as "mobile" -> "mobil" slip through)."""
+    if not word.endswith("e") or is_root(word):
+        return word
+    rest = word[:-1]
+    if len(rest) >= _MIN_REST and rest[-1] not in _VOWELS and is_root(rest):
+        return rest
+    rest = word[:-2]
+    if (word.endswith("ne") and len(rest) >= _MIN_REST and rest[-1] in _VOWELS
+            and is_root(rest)):
+        return rest
     return word
 
 

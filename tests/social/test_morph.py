@@ -24,6 +24,10 @@ def matcher() -> TopicMatcher:
     ("tanya", "tanya", "tanya"),  # too short to peel "-nya" from
     ("sekolah", "sekolah", "sekolah"),
     ("2019", "2019", "2019"),
+    ("banjire", "banjir", "banjir"),  # Javanese -e after a consonant
+    ("lampune", "lampu", "lampu"),    # and -ne after a vowel
+    ("tempe", "tempe", "tempe"),      # a root that ends in -e stays
+    ("rame", "rame", "rame"),         # too short to peel
 ])
 def test_light_form_and_stem(word: str, light: str, stem: str) -> None:
     assert morph.light(word) == light
@@ -155,3 +159,18 @@ def test_plain_reports_still_match(matcher: TopicMatcher, text: str, topic: str)
 def test_fire_fighting_is_a_fire_not_a_power_cut(matcher: TopicMatcher) -> None:
     assert matcher.match(tokens("kabel listrik korsleting, petugas memadamkan api")) == [
         "kebakaran"]
+
+
+@pytest.mark.parametrize(("text", "topic"), [
+    ("banjire nganti sedengkul neng Kaligawe", "banjir"),
+    ("kaline meluap maneh", "banjir"),
+    ("pohone tumbang nang dalan", "pohon_tumbang"),
+    ("wong kesamber petir neng sawah", "petir"),
+    ("bocah kelindes truk neng Kaligawe", "kecelakaan"),
+    ("sampahe numpuk neng kali", "sampah"),
+])
+def test_javanese_suffix_and_colloquial_passives(matcher: TopicMatcher, text: str,
+                                                 topic: str) -> None:
+    """Semarang writes Indonesian mixed with Javanese: "banjire" is "the flood", "kesamber"
+    is "tersambar"."""
+    assert topic in matcher.match(tokens(text))
