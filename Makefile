@@ -18,7 +18,7 @@ APT_PACKAGES := python3-venv prometheus prometheus-alertmanager mosquitto ffmpeg
 	victoria-metrics chromium chromium-driver postgresql
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run run-deps test fuzz venv models deps lint bench stack dashboards clean
+.PHONY: run run-deps test fuzz venv models deps lint bench stack dashboards clean screenshots
 
 $(BIN)/sitroom: pyproject.toml
 	@$(PYTHON) -c "import ensurepip" 2>/dev/null || $(MAKE) --no-print-directory deps APT_PACKAGES=python3-venv
@@ -70,6 +70,11 @@ fuzz: venv
 	  tests/security/test_properties_camera.py tests/security/test_properties_ingest.py
 
 # `make bench` runs every benchmark; `make bench BENCH=metrics_render` runs one.
+# The README's page screenshots, taken by the browser test in a real Chromium.
+screenshots: deps venv
+	SITROOM_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q \
+	  -p no:cacheprovider tests/pages/test_browser.py
+
 bench: deps venv
 	$(BIN)/python -m bench $(BENCH)
 

@@ -5,7 +5,7 @@ input, seeing the errors beside the fields), and sees the status page; an operat
 in, approves it from the queue (seeing the probe's frame, resolution and codec) and sees it
 on the wall with a live colour frame; a viewer sees the queue without buttons and is
 refused when posting an approval anyway; a form without its CSRF token is refused.
-Every page visited is saved to docs/screenshots/.
+Every page visited is saved as a screenshot (to docs/screenshots/ with `make screenshots`).
 """
 
 from __future__ import annotations
