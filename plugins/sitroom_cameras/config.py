@@ -254,12 +254,22 @@ class AnalysisConfig(ConfigModel):
 
 
 class LineEvent(ConfigModel):
-    """When a crossing of the line is an event (e.g. a person entering a closed area at night)."""
+    """When a crossing of the line is an event (e.g. a person entering a closed area at night).
+
+    A crossing is an instant, but an alert needs a start and an end: the event starts at the
+    first matching crossing and resolves once none has happened for `resolve_after`, so one
+    crossing is one event (not a flicker that fires and resolves within a second) and a group
+    walking in one after another is one incident, not a page per person.
+    """
 
     direction: str = Field(description="One of the line's two direction names.")
     classes: list[str] = Field(default_factory=lambda: ["person"], min_length=1)
     during: list[Window] = Field(
         default_factory=list, description="Only in these hours (none: at any time)."
+    )
+    resolve_after: Duration = Field(
+        default=60.0, gt=0, le=86400,
+        description="The event resolves after this long without another matching crossing.",
     )
 
 
@@ -302,9 +312,16 @@ class LineConfig(ConfigModel):
 
     @model_validator(mode="after")
     def _event_direction(self) -> LineConfig:
-        if self.event is not None and self.event.direction not in self.directions:
+        if self.event is None:
+            return self
+        if self.event.direction not in self.directions:
             raise ValueError(f"event direction {self.event.direction!r} is not one of "
-                             f"{list(self.directions)}")
+                             f"the line's directions {list(self.directions)}")
+        if self.classes is not None:
+            uncounted = [c for c in self.event.classes if c not in self.classes]
+            if uncounted:  # the tracker never reports them on this line: a silent rule
+                raise ValueError(f"event classes {uncounted} are not among the line's "
+                                 f"classes {self.classes}")
         return self
 
 
@@ -417,8 +434,12 @@ class CameraConfig(SourceConfig):
             for name in [*(line.classes or []), *(line.event.classes if line.event else [])]:
                 if name not in known:
                     raise ValueError(f"line {line.name}: class {name!r} is not among the "
-                                     f"camera's classes {list(known)}")
+                                     f"camera's classes {list(cfg.object_classes)}")
         if not cfg.people:
+            evented = [line.name for line in self.lines if line.event is not None]
+            if evented:  # nothing is tracked, so nothing ever crosses: the rule would be mute
+                raise ValueError(f"line events {evented} need the object detector "
+                                 "(analysis.people: true)")
             return
         onnx = cfg.onnx_path()
         if onnx is not None:

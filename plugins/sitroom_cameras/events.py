@@ -3,7 +3,7 @@
 `rules.py` decides when a (zone, rule) condition becomes active; this module is where those
 decisions leave the plugin: each rule name maps to an EventSpec (the alertname and wording of
 alerts/cameras.rules.yml) and `push()` fires the ones that started and resolves the ones that
-ended. A new rule (line crossing, ...) adds its spec to RULE_EVENTS and nothing else here.
+ended. A new rule adds its spec to RULE_EVENTS and nothing else here.
 """
 
 from __future__ import annotations
@@ -35,6 +35,22 @@ LOITERING = EventSpec(
         "Ada orang berada di zona {zone} kamera {camera} lebih lama dari batas zona. Pantau "
         "gambar langsung; sebagian besar tidak berbahaya."),
     labels=("camera", "zone", "rule"), info_labels=_INFO)
+
+LINE_CROSSING = EventSpec(
+    "CameraLineCrossing", "critical", "security",
+    summary=Text("line {zone} crossed on camera {camera}",
+                 "garis {zone} dilintasi pada kamera {camera}"),
+    description=Text(
+        "A person or vehicle crossed line {zone} of camera {camera} in the direction and "
+        "hours its event watches (e.g. into an area closed at night). Look at the crossing's "
+        "picture and the live picture, and dispatch a patrol if it is not authorised.",
+        "Orang atau kendaraan melintasi garis {zone} kamera {camera} ke arah dan pada jam yang "
+        "diawasi (misalnya masuk ke area yang tertutup malam hari). Lihat gambar saat melintas "
+        "dan gambar langsung, lalu kirim patroli bila tidak berizin."),
+    labels=("camera", "zone", "rule"), info_labels=_INFO)
+"""One incident per burst of crossings: active from the first crossing until the line's
+`event.resolve_after` passes without another (rules.py); later crossings in the burst keep it
+active without a new page, and its snapshot is the first crosser's best frame, box drawn."""
 
 TAMPER = EventSpec(
     "CameraTamper", "critical", "security",
@@ -74,13 +90,14 @@ CAMERA_DOWN = EventSpec(
 RULE_EVENTS: dict[str, EventSpec] = {
     "suspicious_activity": SUSPICIOUS,
     "loitering": LOITERING,
+    "line_crossing": LINE_CROSSING,
     "tamper_covered": TAMPER,
     "tamper_blinded": TAMPER,
     "tamper_defocused": TAMPER,
     "tamper_moved": TAMPER,
     "frozen": FROZEN,
 }
-EVENTS = (SUSPICIOUS, LOITERING, TAMPER, FROZEN)
+EVENTS = (SUSPICIOUS, LOITERING, LINE_CROSSING, TAMPER, FROZEN)
 
 
 def push(events: SourceEvents, camera: str, info: Mapping[str, str],

@@ -72,6 +72,7 @@ class Rules:
         self.presence_since: dict[str, float] = {}
         self.object_dwell: dict[str, float] = {}  # zone -> longest dwell of a tracked person
         self._loitered: dict[str, set[int]] = {}  # zone -> tracks that already raised it
+        self._last_crossing: dict[str, float] = {}  # line -> its latest event crossing
 
     def _tracker(self, zone: str, rule: str, hold: float = 0.0) -> Tracker:
         key = (zone, rule)
@@ -130,21 +131,33 @@ class Rules:
                 feed(name, "loitering", present and self.dwell(name, now) >= zone.loiter_after)
                 continue
             started += self._loitering(name, float(zone.loiter_after), tracked)
+        started += self._line_crossings(now, local, crossings)
+        for kind in ("covered", "blinded", "defocused", "moved"):
+            feed("", f"tamper_{kind}", tamper == kind, self._tamper_after)
+        feed("", "frozen", frozen_seconds >= self._frozen_after)
+        return started
+
+    def _line_crossings(self, now: float, local: datetime, crossings: Iterable[Crossing]
+                        ) -> list[Fired]:
+        """One event per matching crossing (its object's snapshot, the counter); the line's
+        rule stays active until `resolve_after` passes without another, so the pushed alert
+        is one incident per burst of crossings rather than a fire-and-resolve per frame."""
+        fired = []
         for crossing in crossings:
             line = self.lines.get(crossing.line)
             event = line.event if line is not None else None
             if (event is not None and crossing.direction == event.direction
                     and crossing.cls in event.classes
                     and (not event.during or any(in_window(w, local) for w in event.during))):
-                started.append(Fired(crossing.line, "line_crossing", crossing.track))
+                fired.append(Fired(crossing.line, "line_crossing", crossing.track))
+                self._last_crossing[crossing.line] = now
         for name, line in self.lines.items():
-            if line.event is not None:
-                fired = any(f.zone == name and f.rule == "line_crossing" for f in started)
-                self._tracker(name, "line_crossing").active = fired
-        for kind in ("covered", "blinded", "defocused", "moved"):
-            feed("", f"tamper_{kind}", tamper == kind, self._tamper_after)
-        feed("", "frozen", frozen_seconds >= self._frozen_after)
-        return started
+            if line.event is None:
+                continue
+            last = self._last_crossing.get(name)
+            self._tracker(name, "line_crossing").active = (
+                last is not None and now - last < float(line.event.resolve_after))
+        return fired
 
     def _loitering(self, zone: str, after: float, tracked: dict[int, float]) -> list[Fired]:
         """One event per tracked person who stayed `after` seconds; active while any stays."""

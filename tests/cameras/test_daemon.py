@@ -122,6 +122,27 @@ def test_daemon_cameras_down_and_back(street_clip: Path, vtest: Path, tmp_path: 
                                              camera="cam-file", line="west", direction="out",
                                              **{"class": "person"}) or 0) >= 1,
                        timeout=60, what="a person crossing the line")
+            # the line's event goes out through the core's event path (what Alertmanager and
+            # MQTT get), its picture behind the pushed event's id
+            def line_events() -> list[dict]:  # type: ignore[type-arg]
+                status, _, listing = fetch(f"{daemon.url}/api/v1/events", token)
+                assert status == 200
+                return [e for e in json.loads(listing)["events"]
+                        if e["alertname"] == "CameraLineCrossing"
+                        and e["labels"].get("camera") == "cam-file"]
+
+            wait_until(lambda: bool(line_events()), timeout=10, what="CameraLineCrossing")
+            (pushed,) = line_events()
+            assert pushed["labels"]["zone"] == "west" and pushed["severity"] == "critical"
+            assert pushed["annotations"]["summary"] == "line west crossed on camera cam-file"
+            picture = f"{daemon.url}/api/v1/events/{pushed['id']}/snapshot.jpg"
+            assert fetch(picture)[0] == 403  # neither a signature nor a token
+            status, ctype, body = fetch(picture, token)
+            assert status == 200 and ctype == "image/jpeg" and body[:2] == b"\xff\xd8"
+            # ... the very snapshot the camera kept for the first crosser (box drawn)
+            first = next(json.loads(row)["event_id"] for row in daemon.output().splitlines()
+                         if '"camera_event"' in row and '"line_crossing"' in row)
+            assert fetch(f"{base}/cam-file/snapshot.jpg?event={first}", token)[2] == body
             event_ids = re.findall(r"event_id[\"=: ]+([0-9a-f]{16})", daemon.output())
             assert event_ids, "no event id in the log"
             route = f"{base}/cam-file/snapshot.jpg?event={event_ids[-1]}"

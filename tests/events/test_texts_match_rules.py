@@ -60,6 +60,9 @@ CASES = [
       "named": " (Rumah Pompa Kali Semarang (Tawang))"}),
     ("CameraTamper", {"camera": "cam-a"}, camera_events.TAMPER,
      {"camera": "cam-a", "rule": "tamper_covered"}),
+    ("CameraLineCrossing", {"camera": "cam-kota-lama", "zone": "gerbang"},
+     camera_events.LINE_CROSSING,
+     {"camera": "cam-kota-lama", "zone": "gerbang", "rule": "line_crossing"}),
 ]
 
 
@@ -78,7 +81,7 @@ def test_every_pushed_event_mirrors_a_shipped_rule() -> None:
     assert {s.name for s in specs} >= {
         "FloodLevelSiaga", "RainfallSiaga", "FloodWaterRisingFast", "PumpFault",
         "PumpStationSumpHighPumpsStopped", "PumpStationPowerLost", "CameraDown",
-        "CameraTamper", "CameraSuspiciousActivity", "CameraLoitering"}
+        "CameraTamper", "CameraSuspiciousActivity", "CameraLoitering", "CameraLineCrossing"}
     for spec in specs:
         rule = shipped.get(spec.name)
         assert rule is not None, f"{spec.name}: no shipped rule"

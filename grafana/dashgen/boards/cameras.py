@@ -95,7 +95,8 @@ def build() -> dict[str, Any]:
                           table=True))
         .thresholds(steps((None, GREEN), (1, RED)))
         .with_transformation(organize(exclude=("Time", "__name__", "job", "instance")))
-        .links([runbook_link("CameraSuspiciousActivity"), runbook_link("CameraLoitering")]),
+        .links([runbook_link("CameraSuspiciousActivity"), runbook_link("CameraLoitering"),
+                runbook_link("CameraLineCrossing")]),
         timeseries.Panel().title("Events per hour by rule").span(12).height(9).unit("short")
         .with_target(prom("sum by (rule) ("
                           + cam(f"increase(sitroom_camera_events_total{{{S}}}[1h])") + ")",
@@ -120,11 +121,13 @@ def build() -> dict[str, Any]:
         .with_target(prom("sum by (camera, line, class, direction) ("
                           + cam("rate(sitroom_camera_line_crossings_total"
                                 f"{{{S}}}[$__rate_interval])")
-                          + ") * 60", "{{camera}} {{line}} {{class}} {{direction}}")),
+                          + ") * 60", "{{camera}} {{line}} {{class}} {{direction}}"))
+        .links([runbook_link("CameraLineCrossing")]),
     ]
     return dashboard(
         UID_CAMERAS, "sitroom: kamera dan keamanan (cameras and security)",
-        "Camera health, picture tamper and the zone rules (suspicious activity, loitering).",
+        "Camera health, picture tamper, the zone rules (suspicious activity, loitering) and "
+        "line crossings.",
         items, tags=["cameras", "security"],
         variables=[district_var(), source_var("camera")],
     )
