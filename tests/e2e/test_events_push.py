@@ -1,11 +1,13 @@
-"""The event path end to end: a river over Siaga and a person in a closed zone on real
-footage reach their teams through a real Alertmanager in seconds, each once, with the
-rendered text and a snapshot link that opens without the daemon's token.
+"""The event path end to end: a river over Siaga, a person in a closed zone and a person
+crossing a watched line on real footage reach their teams through a real Alertmanager in
+seconds, each once, with the rendered text and a snapshot link that opens without the
+daemon's token.
 
-The daemon (demo flood sensors and simulator, plus a camera on the shipped vtest.mp4 with a
-zone closed all day) pushes to the stack's Alertmanager, routed by the shipped example
-config to a webhook receiver run by the test. Prometheus scrapes every second with the
-shipped rules, so the rule path is live too: it must hold back (one page per incident).
+The daemon (demo flood sensors and simulator, plus two cameras on the shipped vtest.mp4: a
+zone closed all day, and a tripwire whose crossings are events) pushes to the stack's
+Alertmanager, routed by the shipped example config to a webhook receiver run by the test.
+Prometheus scrapes every second with the shipped rules, so the rule path is live too: it
+must hold back (one page per incident).
 """
 
 from __future__ import annotations
@@ -38,12 +40,23 @@ CAMERA = {
 }
 
 
+# the hand-labelled tripwire of tests/data/labels/vtest_lines.json: people cross it going
+# left ("out") from 18 s into the clip, so its event fires within the first loop
+TRIPWIRE = {
+    "kind": "camera", "name": "e2e-gate", "path": str(FOOTAGE), "district": "Semarang Tengah",
+    "location": "Pasar Johar, west gate", "owner_type": "city", "analysis_interval": "0.5s",
+    "lines": [{"name": "west-walkway", "points": [[215, 125], [215, 310]],
+               "directions": ["out", "in"], "classes": ["person"],
+               "event": {"direction": "out", "resolve_after": "2m"}}],
+}
+
+
 def config_dir(tmp: Path) -> Path:
     target = tmp / "conf.d"
     target.mkdir()
     for name in ("00-daemon.yaml", "40-flood.yaml", "96-sim-flood.yaml"):
         shutil.copy(REPO / "conf.d" / name, target / name)
-    (target / "21-e2e-camera.yaml").write_text(yaml.safe_dump({"sources": [CAMERA]}))
+    (target / "21-e2e-camera.yaml").write_text(yaml.safe_dump({"sources": [CAMERA, TRIPWIRE]}))
     return target
 
 
@@ -114,6 +127,16 @@ def test_river_and_camera_events_reach_their_teams_once_with_text_and_snapshot(
         expired = link.replace("exp=", "exp=1", 1)  # a changed expiry breaks the signature
         assert fetch(expired)[0] == 403
 
+        # a person crossing the gate's line: one event for the burst, the crosser's picture
+        gate = stack.receiver.wait_for(lambda n: n.path == "/hooks/security" and bool(
+            alerts_of(n, "CameraLineCrossing", camera="e2e-gate")), timeout=90)
+        (crossing,) = alerts_of(gate, "CameraLineCrossing", camera="e2e-gate")
+        assert crossing["labels"]["zone"] == "west-walkway"
+        assert crossing["labels"]["severity"] == "critical"
+        assert crossing["annotations"]["summary"] == "line west-walkway crossed on camera e2e-gate"
+        status, content_type, body = fetch(crossing["annotations"]["snapshot_url"])
+        assert status == 200 and content_type == "image/jpeg" and body[:3] == b"\xff\xd8\xff"
+
         # the rule path is live (1 s evaluation, FloodLevelSiaga `for: 30s`): had it not held
         # back, its copy would arrive within this wait with Prometheus' generatorURL
         time.sleep(40)
@@ -121,11 +144,16 @@ def test_river_and_camera_events_reach_their_teams_once_with_text_and_snapshot(
                 for a in alerts_of(n, "FloodLevelSiaga", sensor="bkb-simongan")]
         security = [a for n in stack.receiver.notifications if n.path == "/hooks/security"
                     for a in alerts_of(n, "CameraSuspiciousActivity", camera="e2e-market")]
+        gates = {a["startsAt"] for n in stack.receiver.notifications
+                 if n.path == "/hooks/security"
+                 for a in alerts_of(n, "CameraLineCrossing", camera="e2e-gate")}
         assert len(bpbd) == 1, bpbd
         assert len(security) == 1, security
+        assert len(gates) == 1, gates  # later crossers kept the one incident open
         assert not [a for n in stack.receiver.notifications for a in n.payload["alerts"]
                     if a["labels"].get("alertname") in ("FloodLevelSiaga",
-                                                         "CameraSuspiciousActivity")
+                                                         "CameraSuspiciousActivity",
+                                                         "CameraLineCrossing")
                     and not a["generatorURL"].startswith(stack.daemon_url)]
         assert stack.query("sitroom_alerting_push_ready == 1")
         assert stack.query('sitroom_alerting_delivery_latency_seconds_count > 0')
