@@ -134,7 +134,11 @@ def test_river_and_camera_events_reach_their_teams_once_with_text_and_snapshot(
         assert crossing["labels"]["zone"] == "west-walkway"
         assert crossing["labels"]["severity"] == "critical"
         assert crossing["annotations"]["summary"] == "line west-walkway crossed on camera e2e-gate"
-        status, content_type, body = fetch(crossing["annotations"]["snapshot_url"])
+        try:
+            status, content_type, body = fetch(crossing["annotations"]["snapshot_url"])
+        except OSError as exc:  # seen twice under load (a reset): say what the daemon said
+            raise AssertionError(f"{exc!r}; daemon log:\n"
+                                 + (stack.workdir / "sitroom.log").read_text()[-6000:]) from None
         assert status == 200 and content_type == "image/jpeg" and body[:3] == b"\xff\xd8\xff"
 
         # the rule path is live (1 s evaluation, FloodLevelSiaga `for: 30s`): had it not held
