@@ -23,10 +23,11 @@ from tests.support import REPO, DaemonProcess, sample_value, wait_until
 HERE = Path(__file__).parent
 BLOCKER = HERE / "import_blocker"
 THIRD_PARTY = HERE / "extras_fixtures"
-FAMILY_MODULES = ("cv2", "av", "numpy", "pymodbus", "aiomqtt", "feedparser", "defusedxml",
-                  "Sastrawi", "grafana_client", "niquests")
-FAMILY_DISTRIBUTIONS = {"opencv-python-headless", "av", "numpy", "pymodbus", "aiomqtt",
-                        "feedparser", "defusedxml", "pysastrawi", "grafana-client"}
+FAMILY_MODULES = ("cv2", "av", "numpy", "onnxruntime", "onnx", "pymodbus", "aiomqtt", "feedparser",
+                  "defusedxml", "Sastrawi", "grafana_client", "niquests")
+FAMILY_DISTRIBUTIONS = {"opencv-python-headless", "av", "numpy", "onnxruntime", "onnx",
+                        "pymodbus", "aiomqtt", "feedparser", "defusedxml", "pysastrawi",
+                        "grafana-client"}
 
 
 def env_blocking(*modules: str, extra_path: Path | None = None) -> dict[str, str]:
@@ -123,9 +124,9 @@ def test_extras_are_read_from_the_installed_metadata() -> None:
                  for ep in importlib.metadata.entry_points(group="sitroom.plugins")
                  if ep.dist is not None and ep.dist.name == "sitroom"}
     assert {name: n.requirements() for name, n in by_plugin.items() if n} == {
-        "cameras": ["opencv-python-headless", "av", "numpy"],
+        "cameras": ["opencv-python-headless", "av", "numpy", "onnxruntime", "onnx"],
         # psycopg for the PostgreSQL backend, OpenCV and PyAV through sitroom[cameras]
-        "registry": ["psycopg", "opencv-python-headless", "av", "numpy"],
+        "registry": ["psycopg", "opencv-python-headless", "av", "numpy", "onnxruntime", "onnx"],
         "pumps": ["pymodbus"],
         "flood": ["aiomqtt"],
         "social": ["feedparser", "defusedxml", "PySastrawi"],
