@@ -27,7 +27,7 @@ VEHICLES = ("bicycle", "car", "motorcycle", "bus", "truck")
 DEFAULT_CLASSES = ("person", *VEHICLES)
 ALIASES = {"motorbike": "motorcycle"}  # Darknet's coco.names spells it the VOC way
 STRIDE = 32  # YOLO input sides are multiples of the network's stride
-MIN_CROP = 160  # network pixels: smaller regions are grown (context for the network)
+MIN_CROP = 128  # network pixels: smaller regions are grown (context for the network)
 CUT_SHARE = 0.6  # regions covering more of the picture than this: one whole-picture pass
 
 
